@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes shared by every command; diff uses 1 for "changes".
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitDiffErr = 2
+)
+
+// exitError carries a command's exit code. A nil err means the command has
+// already said everything it needs to.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode wraps err so the command exits with code.
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// globals are the flags every command shares.
+type globals struct {
+	kubeconfig string
+	context    string
+	logLevel   string
+	logFormat  string
+
+	stdout, stderr io.Writer
+	log            zerolog.Logger
+}
+
+// run executes kcloud with args and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "kcloud: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Cobra's own errors (unknown flag, wrong arguments) are usage errors.
+	fmt.Fprintf(stderr, "kcloud: %v\n", err)
+	if isUsageError(err) {
+		return exitUsage
+	}
+	return exitFailed
+}
+
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown flag", "unknown shorthand", "unknown command", "accepts ", "requires ", "invalid argument", "flag needs an argument", "usage:"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "kcloud",
+		Short: "Turn a folder of YAML specs into a running K3s platform, agentless",
+		Long: `kcloud validates, renders, diffs and applies a tree of kcloud.dev/v1alpha1
+specs to a K3s cluster, and installs K3s itself over SSH. Nothing runs in the
+cluster to do it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(g)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			g.log = log
+			cmd.SetContext(log.WithContext(cmd.Context()))
+			return nil
+		},
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&g.context, "context", "", "kubeconfig context to use")
+	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&g.logFormat, "log-format", "", "log format: console or json (default json when not a terminal or CI=true)")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return withCode(exitUsage, fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath()))
+	})
+
+	for _, sub := range []*cobra.Command{
+		newVetCmd(g),
+		newRenderCmd(g),
+		newDocsCmd(g),
+		newVersionCmd(g),
+	} {
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+// newLogger builds the zerolog logger on stderr: console for people on a
+// terminal, JSON lines for CI and pipes.
+func newLogger(g *globals) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(g.logLevel)
+	if err != nil || g.logLevel == "" {
+		return zerolog.Nop(), fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)
+	}
+	format := g.logFormat
+	if format == "" {
+		format = "console"
+		if os.Getenv("CI") == "true" || !isTerminal(g.stderr) {
+			format = "json"
+		}
+	}
+	var w io.Writer
+	switch format {
+	case "json":
+		w = g.stderr
+	case "console":
+		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTerminal(g.stderr), TimeFormat: "15:04:05"}
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// isTerminal reports whether w is a terminal (colour and console logs).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// specDirs returns the spec directories of a command: its arguments, or
+// specs/.
+func specDirs(args []string) []string {
+	if len(args) == 0 {
+		return []string{"specs"}
+	}
+	return args
+}

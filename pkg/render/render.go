@@ -1,0 +1,437 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// Render renders every stack of t, checks rules 2, 3 and 5 on the result and
+// returns the stacks opts selects. Any error diagnostic means the result
+// must not be applied; it is nil then.
+func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diagnostics) {
+	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}}
+	var diags spec.Diagnostics
+	if err := r.checkSelection(); err != nil {
+		diags.Errorf(spec.Pos{}, "%v", err)
+		return nil, diags
+	}
+	if !opts.Lenient {
+		diags = append(diags, t.MissingVars(r.getenv, spec.SeverityError, true)...)
+		if diags.HasErrors() {
+			return nil, diags.Sorted()
+		}
+	}
+	stacks := r.renderAll()
+	diags = append(diags, r.diags...)
+	diags = append(diags, checkRendered(t, stacks)...)
+	if diags.HasErrors() {
+		return nil, diags.Sorted()
+	}
+	for i := range stacks {
+		addDependsOn(t, &stacks[i])
+		sortObjects(stacks[i].Objects)
+	}
+	out := &Result{}
+	for _, s := range stacks {
+		if r.selected(s) {
+			out.Stacks = append(out.Stacks, s)
+		}
+	}
+	return out, diags.Sorted()
+}
+
+type renderer struct {
+	ctx     context.Context
+	tree    *spec.Tree
+	tabs    *spec.Tables
+	opts    Options
+	diags   spec.Diagnostics
+	fetched map[string][]spec.Doc
+}
+
+func (r *renderer) getenv(name string) (string, bool) {
+	if r.opts.Getenv == nil {
+		return "", false
+	}
+	return r.opts.Getenv(name)
+}
+
+func (r *renderer) checkSelection() error {
+	if l := r.opts.Layer; l != "" {
+		layer, ok := r.tabs.Layer(l)
+		if !ok {
+			return fmt.Errorf("--layer %q: use one of %s", l, strings.Join(r.tabs.LayerIDs(), ", "))
+		}
+		if r.opts.Env != "" && !layer.PerEnv() {
+			return fmt.Errorf("--env: %s is shared by every environment; use --env only with a per-environment layer", l)
+		}
+	}
+	if e := r.opts.Env; e != "" {
+		if _, ok := r.tree.Cluster.Env(e); !ok {
+			return fmt.Errorf("--env %q: use one of %s", e, strings.Join(r.tree.Cluster.EnvNames(), ", "))
+		}
+	}
+	return nil
+}
+
+func (r *renderer) selected(s Stack) bool {
+	if r.opts.Layer != "" && s.Layer != r.opts.Layer {
+		return false
+	}
+	if r.opts.Env != "" && s.Env != r.opts.Env {
+		return false
+	}
+	return true
+}
+
+// renderAll renders every stack of the tree, in apply order.
+func (r *renderer) renderAll() []Stack {
+	cl := r.tree.Cluster
+	var stacks []Stack
+	for _, layer := range r.tabs.Layers {
+		envs := []string{""}
+		if layer.PerEnv() {
+			envs = cl.EnvNames()
+		}
+		for _, env := range envs {
+			s := Stack{Name: StackName(layer, env), Layer: layer.ID, Env: env}
+			s.Objects = append(s.Objects, r.generated(layer, env)...)
+			for _, c := range r.tree.Components {
+				if c.Layer != layer.ID || (layer.PerEnv() && !contains(c.Envs, env)) {
+					continue
+				}
+				s.Objects = append(s.Objects, r.component(c, layer, env)...)
+			}
+			stacks = append(stacks, s)
+		}
+	}
+	r.mergeNamespaces(stacks)
+	fillNamespaces(stacks)
+	return stacks
+}
+
+// generated renders what kcloud owns on its own in a stack: the layer's
+// namespaces and the StorageClasses the table gives kcloud for this layer.
+func (r *renderer) generated(layer spec.Layer, env string) []Object {
+	var out []Object
+	namespaces := layer.Namespaces
+	if layer.PerEnv() {
+		namespaces = []string{layer.EnvNamespace(env)}
+	}
+	for _, ns := range namespaces {
+		if _, owned := r.tabs.NamespaceOwners[ns]; owned {
+			continue // kube-system: K3s owns it
+		}
+		labels := map[string]any{r.tabs.Labels.Layer: layer.ID}
+		if env != "" {
+			labels[r.tabs.Labels.Env] = env
+		}
+		u := newObject("v1", "Namespace", ns, "")
+		_ = unstructured.SetNestedField(u.Object, labels, "metadata", "labels")
+		out = append(out, r.finish(u, r.tabs.Labels.GeneratedComponent, spec.Pos{}))
+	}
+	for _, sc := range r.tabs.StorageClasses {
+		if sc.Owner != "kcloud" || sc.Layer != layer.ID || env != "" {
+			continue
+		}
+		u := newObject("storage.k8s.io/v1", "StorageClass", sc.Name, "")
+		u.Object["provisioner"] = sc.Provisioner
+		u.Object["reclaimPolicy"] = sc.ReclaimPolicy
+		if sc.VolumeBindingMode != "" {
+			u.Object["volumeBindingMode"] = sc.VolumeBindingMode
+		}
+		if sc.AllowVolumeExpansion != nil {
+			u.Object["allowVolumeExpansion"] = *sc.AllowVolumeExpansion
+		}
+		out = append(out, r.finish(u, r.tabs.Labels.GeneratedComponent, spec.Pos{}))
+	}
+	return out
+}
+
+// component renders one component in one environment (env is empty for
+// shared layers).
+func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []Object {
+	ns := c.Namespace
+	if layer.PerEnv() {
+		ns = layer.EnvNamespace(env)
+	}
+	lookup := r.lookup(c, ns, env)
+	var out []Object
+	add := func(obj map[string]any, origin spec.Pos) {
+		expanded, _ := expandValue(obj, lookup).(map[string]any)
+		o := r.finish(&unstructured.Unstructured{Object: expanded}, c.Name, origin)
+		o.defaultNamespace, o.source = ns, sourceObject
+		out = append(out, o)
+	}
+
+	if h := c.Helm; h != nil {
+		o := r.finish(r.helmChart(c, h, ns, env, lookup), c.Name, h.Pos)
+		o.source = sourceHelm
+		out = append(out, o)
+	}
+	for _, m := range c.Manifests {
+		for _, d := range r.manifestDocs(m) {
+			add(d.Object, d.Pos)
+		}
+	}
+	for _, d := range c.Objects {
+		add(d.Object, d.Pos)
+	}
+	for _, v := range c.Storage {
+		o := r.finish(pvc(c.Name+"-"+v.Name, ns, v), c.Name, v.Pos)
+		o.source = sourceStorage
+		out = append(out, o)
+	}
+	return out
+}
+
+// lookup resolves the substitutions of a component in one environment.
+func (r *renderer) lookup(c *spec.Component, ns, env string) func(string) (string, bool) {
+	cl := r.tree.Cluster
+	vals := map[string]string{
+		spec.VarNamespace:      ns,
+		spec.VarDomainInternal: cl.Domains.Internal,
+		spec.VarDomainBase:     cl.Domains.Base,
+	}
+	if e, ok := cl.Env(env); ok {
+		vals[spec.VarEnv] = e.Name
+		vals[spec.VarPrefix] = e.Prefix
+		vals[spec.VarDomainApp] = e.App
+		vals[spec.VarDomainAPI] = e.API
+	}
+	return func(name string) (string, bool) {
+		if spec.IsEnvVar(name) {
+			return r.getenv(name)
+		}
+		v, ok := vals[name]
+		return v, ok
+	}
+}
+
+// helmChart renders a K3s HelmChart. It lives in kube-system, where the K3s
+// helm controller watches, and installs into the component's namespace.
+func (r *renderer) helmChart(c *spec.Component, h *spec.Helm, ns, env string, lookup func(string) (string, bool)) *unstructured.Unstructured {
+	name := c.Name
+	if env != "" {
+		name += "-" + env
+	}
+	u := newObject("helm.cattle.io/v1", "HelmChart", name, helmNamespace)
+	spec := map[string]any{
+		"chart":           h.Chart,
+		"version":         h.Version,
+		"targetNamespace": ns,
+	}
+	if h.Repo != "" {
+		spec["repo"] = h.Repo
+	}
+	if len(h.Values) > 0 {
+		values := expandValue(h.Values, lookup)
+		b, err := yaml.Marshal(values)
+		if err != nil {
+			r.diags.Errorf(h.Pos, "helm values: %v", err)
+		}
+		spec["valuesContent"] = string(b)
+	}
+	u.Object["spec"] = spec
+	return u
+}
+
+// helmNamespace is where K3s' helm controller reads HelmCharts.
+const helmNamespace = "kube-system"
+
+func pvc(name, ns string, v spec.Volume) *unstructured.Unstructured {
+	u := newObject("v1", "PersistentVolumeClaim", name, ns)
+	u.Object["spec"] = map[string]any{
+		"accessModes":      []any{"ReadWriteOnce"},
+		"storageClassName": v.StorageClass,
+		"resources": map[string]any{
+			"requests": map[string]any{"storage": v.Size},
+		},
+	}
+	return u
+}
+
+func newObject(apiVersion, kind, name, ns string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetName(name)
+	if ns != "" {
+		u.SetNamespace(ns)
+	}
+	return u
+}
+
+// finish adds kcloud's labels, and the detach annotation on protected kinds,
+// so pruning keeps their data.
+func (r *renderer) finish(u *unstructured.Unstructured, component string, origin spec.Pos) Object {
+	lbl := r.tabs.Labels
+	labels := u.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[lbl.ManagedBy] = lbl.ManagedByValue
+	labels[lbl.Component] = component
+	u.SetLabels(labels)
+	if contains(r.tabs.Retention.ProtectedKinds, u.GetKind()) {
+		ann := u.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[r.tabs.Retention.Detach.Key] = r.tabs.Retention.Detach.Value
+		u.SetAnnotations(ann)
+	}
+	return Object{Unstructured: u, Component: component, Origin: origin}
+}
+
+// expandValue applies substitutions to every string and key of a decoded
+// YAML value, returning a deep copy.
+func expandValue(v any, lookup func(string) (string, bool)) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			k, _ = spec.Expand(k, lookup)
+			out[k] = expandValue(val, lookup)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = expandValue(val, lookup)
+		}
+		return out
+	case string:
+		s, _ := spec.Expand(x, lookup)
+		return s
+	default:
+		return runtime.DeepCopyJSONValue(x)
+	}
+}
+
+// mergeNamespaces folds a Namespace a component renders into the one kcloud
+// generates anyway, whatever stack either is in: its labels and annotations
+// join kcloud's own, which win.
+func (r *renderer) mergeNamespaces(stacks []Stack) {
+	gen := r.tabs.Labels.GeneratedComponent
+	generated := map[string]Object{}
+	for _, s := range stacks {
+		for _, o := range s.Objects {
+			if o.Component == gen && o.GetKind() == "Namespace" {
+				generated[o.GetName()] = o
+			}
+		}
+	}
+	for i := range stacks {
+		kept := stacks[i].Objects[:0]
+		for _, o := range stacks[i].Objects {
+			g, ok := generated[o.GetName()]
+			if !ok || o.Component == gen || o.GetKind() != "Namespace" || o.GroupVersionKind().Group != "" {
+				kept = append(kept, o)
+				continue
+			}
+			g.SetLabels(mergeMap(g.GetLabels(), o.GetLabels()))
+			g.SetAnnotations(mergeMap(g.GetAnnotations(), o.GetAnnotations()))
+		}
+		stacks[i].Objects = kept
+	}
+}
+
+// mergeMap adds the entries of extra that base does not have.
+func mergeMap(base, extra map[string]string) map[string]string {
+	if base == nil {
+		base = map[string]string{}
+	}
+	for k, v := range extra {
+		if _, ok := base[k]; !ok {
+			base[k] = v
+		}
+	}
+	if len(base) == 0 {
+		return nil
+	}
+	return base
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sortObjects puts objects in apply order: kinds others depend on first
+// (namespaces, CRDs, storage, RBAC), then by kind, namespace and name.
+func sortObjects(objs []Object) {
+	sort.SliceStable(objs, func(i, j int) bool {
+		a, b := objs[i], objs[j]
+		if ka, kb := kindRank(a.GetKind()), kindRank(b.GetKind()); ka != kb {
+			return ka < kb
+		}
+		if a.GetKind() != b.GetKind() {
+			return a.GetKind() < b.GetKind()
+		}
+		if ga, gb := a.GroupVersionKind().Group, b.GroupVersionKind().Group; ga != gb {
+			return ga < gb
+		}
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+}
+
+// applyOrder is the order in which kinds are applied, like Helm's install
+// order; kinds not listed come after, before webhooks.
+var applyOrder = []string{
+	"Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
+	"ResourceQuota", "LimitRange", "NetworkPolicy", "PodDisruptionBudget",
+	"ServiceAccount", "Secret", "ConfigMap", "PersistentVolume", "PersistentVolumeClaim",
+	"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+	"Service", "DaemonSet", "Deployment", "StatefulSet", "Job", "CronJob",
+	"IngressClass", "Ingress", "HelmChartConfig", "HelmChart",
+}
+
+var lastKinds = []string{"APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
+
+func kindRank(kind string) int {
+	for i, k := range applyOrder {
+		if k == kind {
+			return i
+		}
+	}
+	for i, k := range lastKinds {
+		if k == kind {
+			return len(applyOrder) + 1 + i
+		}
+	}
+	return len(applyOrder)
+}
+
+// manifestDocs returns a manifest's documents, fetching pinned URLs when a
+// Fetcher is set.
+func (r *renderer) manifestDocs(m spec.Manifest) []spec.Doc {
+	if m.URL == "" {
+		return m.Docs
+	}
+	if r.opts.Fetcher == nil {
+		return nil // offline: vet checks what it can without the network
+	}
+	if docs, ok := r.fetched[m.URL]; ok {
+		return docs
+	}
+	docs, diags := fetchManifest(r.ctx, r.opts.Fetcher, m)
+	r.diags = append(r.diags, diags...)
+	r.fetched[m.URL] = docs
+	return docs
+}

@@ -1,0 +1,114 @@
+package render
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// Object is one rendered object and where it came from.
+type Object struct {
+	*unstructured.Unstructured
+	// Component is the component that rendered it; for what kcloud renders
+	// on its own (namespaces, the retained StorageClass) it is the schema's
+	// generated component label.
+	Component string
+	// Origin is where the object is written: an objects entry, a manifest
+	// document, a storage or helm entry; zero for generated objects.
+	Origin spec.Pos
+
+	// defaultNamespace is the component's namespace in this environment,
+	// given to namespaced objects that name none.
+	defaultNamespace string
+	// source says what rendered the object; rules 2 and 3 apply to what the
+	// user wrote.
+	source source
+}
+
+// source is what an object was rendered from.
+type source int
+
+const (
+	sourceGenerated source = iota // kcloud's own namespaces and StorageClass
+	sourceObject                  // an objects entry or a manifest document
+	sourceHelm                    // the HelmChart of a helm source
+	sourceStorage                 // the PVC of a storage entry
+)
+
+// Stack is one layer for one environment, with its own inventory.
+type Stack struct {
+	// Name is l1, l2, l3-<env> or l4-<env>.
+	Name  string
+	Layer string
+	Env   string // empty for shared layers
+	// Objects are in apply order: namespaces and CRDs first.
+	Objects []Object
+}
+
+// Unstructured returns the stack's objects as cli-utils and client-go take
+// them.
+func (s Stack) Unstructured() []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(s.Objects))
+	for i, o := range s.Objects {
+		out[i] = o.Unstructured
+	}
+	return out
+}
+
+// Result is a whole render: the selected stacks in apply order.
+type Result struct {
+	Stacks []Stack
+}
+
+// Objects returns every object of every stack, in apply order.
+func (r *Result) Objects() []Object {
+	var out []Object
+	for _, s := range r.Stacks {
+		out = append(out, s.Objects...)
+	}
+	return out
+}
+
+// Stack returns the stack called name.
+func (r *Result) Stack(name string) (Stack, bool) {
+	for _, s := range r.Stacks {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Stack{}, false
+}
+
+// StackName names the stack of a layer in an environment: l1, l2,
+// l3-staging.
+func StackName(layer spec.Layer, env string) string {
+	name := fmt.Sprintf("l%d", layer.Order)
+	if layer.PerEnv() {
+		name += "-" + env
+	}
+	return name
+}
+
+// Fetcher fetches a pinned manifest URL. Render verifies the checksum.
+type Fetcher interface {
+	Fetch(ctx context.Context, url string) ([]byte, error)
+}
+
+// Options select what to render and how.
+type Options struct {
+	// Layer (L1…L4) and Env select stacks; empty selects all. Every stack is
+	// still rendered and checked, so selection never hides an error.
+	Layer string
+	Env   string
+	// Getenv resolves upper-case ${NAME}s; nil resolves none.
+	Getenv func(string) (string, bool)
+	// Fetcher fetches url manifests. Nil means offline: url manifests are
+	// left out (vet).
+	Fetcher Fetcher
+	// Lenient leaves unset ${NAME}s as written instead of failing; vet
+	// reports them as warnings.
+	Lenient bool
+}

@@ -1,0 +1,245 @@
+package spec
+
+import (
+	"fmt"
+	"io/fs"
+	"sort"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/parser"
+
+	"kcloud.dev/kcloud/schema"
+)
+
+// Tables are the SSOT tables decoded from the embedded CUE schema. Every Go
+// rule reads them from here.
+type Tables struct {
+	// Layers are in apply order.
+	Layers []Layer
+	// NamespaceOwners maps the namespaces kcloud never creates, changes or
+	// prunes to their owner.
+	NamespaceOwners map[string]string
+	// StorageClasses are sorted by name.
+	StorageClasses []StorageClass
+	Retention      Retention
+	RequiredEnvs   []string
+	Labels         Labels
+	// BusinessDomainRule and PlatformDomainRule are the domain rules in
+	// words, for documentation.
+	BusinessDomainRule BusinessDomainRule
+	PlatformDomainRule string
+	KuberoUIService    string
+	// Kinds are the document kinds of the spec format.
+	Kinds []string
+
+	schema cue.Value
+	ctx    *cue.Context
+}
+
+// Layer is one row of the layer table.
+type Layer struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	Scope           string   `json:"scope"`
+	Order           int      `json:"order"`
+	Namespaces      []string `json:"namespaces,omitempty"`
+	NamespacePrefix string   `json:"namespacePrefix,omitempty"`
+}
+
+// Layer scopes.
+const (
+	ScopeShared = "shared"
+	ScopePerEnv = "per-env"
+)
+
+// PerEnv reports whether the layer exists once per environment.
+func (l Layer) PerEnv() bool { return l.Scope == ScopePerEnv }
+
+// EnvNamespace returns the layer's namespace in environment env.
+func (l Layer) EnvNamespace(env string) string { return l.NamespacePrefix + env }
+
+// StorageClass is one row of the StorageClass table.
+type StorageClass struct {
+	Name                 string `json:"name"`
+	Provisioner          string `json:"provisioner"`
+	ReclaimPolicy        string `json:"reclaimPolicy"`
+	For                  string `json:"for"`
+	Owner                string `json:"owner"`
+	Layer                string `json:"layer,omitempty"`
+	VolumeBindingMode    string `json:"volumeBindingMode,omitempty"`
+	AllowVolumeExpansion *bool  `json:"allowVolumeExpansion,omitempty"`
+}
+
+// Retention names the StorageClass that keeps data and the one that does not.
+type Retention struct {
+	Stateful          string   `json:"stateful"`
+	Stateless         string   `json:"stateless"`
+	StatefulByDefault []string `json:"statefulByDefault"`
+	ProtectedKinds    []string `json:"protectedKinds"`
+	Detach            struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	} `json:"detach"`
+}
+
+// Labels are the label and annotation keys kcloud writes.
+type Labels struct {
+	ManagedBy          string `json:"managedBy"`
+	ManagedByValue     string `json:"managedByValue"`
+	Component          string `json:"component"`
+	Layer              string `json:"layer"`
+	Env                string `json:"env"`
+	Stack              string `json:"stack"`
+	GeneratedComponent string `json:"generatedComponent"`
+}
+
+// BusinessDomainRule describes the business domains of an environment.
+type BusinessDomainRule struct {
+	App         string `json:"app"`
+	API         string `json:"api"`
+	EmptyPrefix struct {
+		App string `json:"app"`
+		API string `json:"api"`
+	} `json:"emptyPrefix"`
+}
+
+var (
+	loadOnce   sync.Once
+	loadedTabs *Tables
+	loadErr    error
+)
+
+// LoadTables compiles the embedded schema once and decodes its tables.
+func LoadTables() (*Tables, error) {
+	loadOnce.Do(func() { loadedTabs, loadErr = compileTables() })
+	return loadedTabs, loadErr
+}
+
+func compileTables() (*Tables, error) {
+	inst := build.NewContext().NewInstance("schema", nil)
+	files, err := fs.Glob(schema.FS, "*.cue")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		src, err := fs.ReadFile(schema.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile("schema/"+name, src)
+		if err != nil {
+			return nil, fmt.Errorf("schema/%s: %w", name, err)
+		}
+		if err := inst.AddSyntax(f); err != nil {
+			return nil, fmt.Errorf("schema/%s: %w", name, err)
+		}
+	}
+	ctx := cuecontext.New()
+	v := ctx.BuildInstance(inst)
+	if err := v.Err(); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	t := &Tables{schema: v, ctx: ctx}
+	var layers map[string]Layer
+	var classes map[string]StorageClass
+	for _, f := range []struct {
+		path string
+		dst  any
+	}{
+		{"layers", &layers},
+		{"namespaceOwners", &t.NamespaceOwners},
+		{"storageClasses", &classes},
+		{"retention", &t.Retention},
+		{"environments.required", &t.RequiredEnvs},
+		{"labels", &t.Labels},
+		{"businessDomainRule", &t.BusinessDomainRule},
+		{"platformDomainRule", &t.PlatformDomainRule},
+		{"kuberoUIService", &t.KuberoUIService},
+		{"kinds", &t.Kinds},
+	} {
+		if err := v.LookupPath(cue.ParsePath(f.path)).Decode(f.dst); err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", f.path, err)
+		}
+	}
+	for _, l := range layers {
+		t.Layers = append(t.Layers, l)
+	}
+	sort.Slice(t.Layers, func(i, j int) bool { return t.Layers[i].Order < t.Layers[j].Order })
+	for _, c := range classes {
+		t.StorageClasses = append(t.StorageClasses, c)
+	}
+	sort.Slice(t.StorageClasses, func(i, j int) bool { return t.StorageClasses[i].Name < t.StorageClasses[j].Name })
+	return t, nil
+}
+
+// Layer returns the row of layer id (L1…L4).
+func (t *Tables) Layer(id string) (Layer, bool) {
+	for _, l := range t.Layers {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return Layer{}, false
+}
+
+// LayerIDs returns L1…L4 in order.
+func (t *Tables) LayerIDs() []string {
+	out := make([]string, len(t.Layers))
+	for i, l := range t.Layers {
+		out[i] = l.ID
+	}
+	return out
+}
+
+// StorageClass returns the row of the StorageClass called name.
+func (t *Tables) StorageClass(name string) (StorageClass, bool) {
+	for _, c := range t.StorageClasses {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return StorageClass{}, false
+}
+
+// StorageClassNames returns the names of the table's StorageClasses.
+func (t *Tables) StorageClassNames() []string {
+	out := make([]string, len(t.StorageClasses))
+	for i, c := range t.StorageClasses {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// BusinessDomains evaluates the schema's #BusinessDomains rule for one
+// environment.
+func (t *Tables) BusinessDomains(prefix, base string) (app, api string, err error) {
+	v := t.schema.LookupPath(cue.ParsePath("#BusinessDomains")).
+		FillPath(cue.ParsePath("prefix"), prefix).
+		FillPath(cue.ParsePath("base"), base)
+	var out struct{ App, API string }
+	if err := v.Decode(&out); err != nil {
+		return "", "", fmt.Errorf("business domains of prefix %q: %w", prefix, err)
+	}
+	return out.App, out.API, nil
+}
+
+// PlatformDomain evaluates the schema's #PlatformDomain rule.
+func (t *Tables) PlatformDomain(service, internal string) (string, error) {
+	v := t.schema.LookupPath(cue.ParsePath("#PlatformDomain")).
+		FillPath(cue.ParsePath("service"), service).
+		FillPath(cue.ParsePath("internal"), internal)
+	var d string
+	if err := v.LookupPath(cue.ParsePath("domain")).Decode(&d); err != nil {
+		return "", fmt.Errorf("platform domain of %q: %w", service, err)
+	}
+	return d, nil
+}
+
+// def returns a definition of the schema, such as #Component.
+func (t *Tables) def(name string) cue.Value {
+	return t.schema.LookupPath(cue.ParsePath(name))
+}

@@ -1,0 +1,181 @@
+package spec
+
+// APIVersion is the only spec version this kcloud reads.
+const APIVersion = "kcloud.dev/v1alpha1"
+
+// Tree is a loaded, validated spec tree: one Cluster and its Components.
+type Tree struct {
+	// Tables are the SSOT tables from the embedded schema.
+	Tables *Tables
+	// Cluster is the one Cluster document.
+	Cluster *Cluster
+	// Components are sorted by name.
+	Components []*Component
+	// Vars lists every ${NAME} read from the process environment, with
+	// where it is used.
+	Vars []VarRef
+}
+
+// Component returns the component called name, or nil.
+func (t *Tree) Component(name string) *Component {
+	for _, c := range t.Components {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Cluster is the kind: Cluster document.
+type Cluster struct {
+	Name         string
+	K3s          K3s
+	APIEndpoint  string // raw, may hold ${NAME}; empty means the first server's host
+	Nodes        []Node
+	StoragePath  string
+	Domains      Domains
+	Environments []Environment
+	// Pos is where the document's metadata.name is.
+	Pos Pos
+}
+
+// Env returns the environment called name.
+func (c *Cluster) Env(name string) (Environment, bool) {
+	for _, e := range c.Environments {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// EnvNames returns the environment names in the Cluster's order.
+func (c *Cluster) EnvNames() []string {
+	out := make([]string, len(c.Environments))
+	for i, e := range c.Environments {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// Servers returns the server nodes in spec order; the first one initialises
+// the cluster.
+func (c *Cluster) Servers() []Node { return c.nodesWithRole(RoleServer) }
+
+// Agents returns the agent nodes in spec order.
+func (c *Cluster) Agents() []Node { return c.nodesWithRole(RoleAgent) }
+
+func (c *Cluster) nodesWithRole(role string) []Node {
+	var out []Node
+	for _, n := range c.Nodes {
+		if n.Role == role {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// K3s selects the K3s release: exactly one of Channel and Version is set.
+type K3s struct {
+	Channel string
+	Version string
+	Disable []string
+}
+
+// Node roles.
+const (
+	RoleServer = "server"
+	RoleAgent  = "agent"
+)
+
+// Node is one machine of the cluster. Host, User and APIEndpoint may hold
+// ${NAME} references; expand them with Expand when the command runs.
+type Node struct {
+	Name    string
+	Host    string
+	User    string
+	Port    int
+	Role    string
+	HostKey string // optional SHA256:… fingerprint pinning the SSH host key
+	Pos     Pos    // of the node's entry
+	HostPos Pos    // of its host field
+}
+
+// Domains are the Cluster's DNS zones.
+type Domains struct {
+	Internal string
+	Base     string
+}
+
+// Environment is one entry of the Cluster's environments.
+type Environment struct {
+	Name   string
+	Prefix string
+	// App and API are the business domains computed by the schema's
+	// #BusinessDomains rule.
+	App string
+	API string
+	Pos Pos
+}
+
+// Component is one kind: Component document.
+type Component struct {
+	Name      string
+	Layer     string
+	Namespace string   // L1/L2 only; L3/L4 namespaces are derived per environment
+	Envs      []string // L3/L4: the environments it exists in, in Cluster order
+	Stateful  bool
+	Storage   []Volume
+	DependsOn []string
+	Helm      *Helm
+	Manifests []Manifest
+	Objects   []Doc
+	// File is the spec file; Pos is where metadata.name is.
+	File string
+	Pos  Pos
+	// DependsOnPos holds the position of each DependsOn entry.
+	DependsOnPos []Pos
+}
+
+// Volume is a storage entry, rendered as a PersistentVolumeClaim.
+type Volume struct {
+	Name         string
+	Size         string
+	StorageClass string // defaulted from the retention table
+	Pos          Pos
+}
+
+// Helm is a chart rendered as a K3s HelmChart.
+type Helm struct {
+	Repo    string
+	Chart   string
+	Version string
+	Values  map[string]any // opaque; substitutions still apply
+	Pos     Pos
+}
+
+// Manifest is a file of plain Kubernetes objects or a pinned URL.
+type Manifest struct {
+	// Path is the file's absolute path, for local manifests.
+	Path string
+	// URL and SHA256 are set for remote manifests; render fetches them.
+	URL    string
+	SHA256 string
+	// Docs are the file's objects, for local manifests.
+	Docs []Doc
+	Pos  Pos
+}
+
+// Doc is one Kubernetes object as written, with where it starts.
+type Doc struct {
+	Object map[string]any
+	Pos    Pos
+}
+
+// VarRef is one ${NAME} reference to the process environment.
+type VarRef struct {
+	Name string
+	Pos  Pos
+	// Component is the component using it; empty for the Cluster.
+	Component string
+}
