@@ -10,9 +10,9 @@ import (
 	_ "github.com/spf13/cobra"
 	_ "golang.org/x/crypto/ssh"
 	_ "golang.org/x/crypto/ssh/knownhosts"
+	_ "k8s.io/cli-runtime/pkg/genericclioptions"
 	_ "k8s.io/client-go/dynamic"
 	_ "k8s.io/kubectl/pkg/cmd/util"
-	_ "k8s.io/cli-runtime/pkg/genericclioptions"
 	_ "sigs.k8s.io/cli-utils/pkg/apply"
 	_ "sigs.k8s.io/controller-runtime/pkg/envtest"
 )

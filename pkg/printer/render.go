@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"sigs.k8s.io/yaml"
-
 	"kcloud.dev/kcloud/pkg/render"
 )
 
@@ -25,7 +23,7 @@ func Render(w io.Writer, r *render.Result, format string) error {
 	case "yaml", "":
 		for _, s := range r.Stacks {
 			for _, o := range s.Objects {
-				b, err := yaml.Marshal(o.Object)
+				b, err := render.MarshalYAML(o.Object)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 				}

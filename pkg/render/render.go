@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -234,7 +233,7 @@ func (r *renderer) helmChart(c *spec.Component, h *spec.Helm, ns, env string, lo
 	}
 	if len(h.Values) > 0 {
 		values := expandValue(h.Values, lookup)
-		b, err := yaml.Marshal(values)
+		b, err := MarshalYAML(values)
 		if err != nil {
 			r.diags.Errorf(h.Pos, "helm values: %v", err)
 		}

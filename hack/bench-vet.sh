@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Whole-process timings of vet and render: specs/, a generated tree of
+# 500 L3 + 500 L4 components, and an alias bomb. Prints the median wall
+# time and the peak RSS of N runs (default 11).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-11}
+go build -o bin/kcloud ./cmd/kcloud
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go run ./hack/gentree "$tmp/gen" 500
+
+measure() { # label, command...
+  local label=$1; shift
+  local times=() rss=0
+  for _ in $(seq "$n"); do
+    /usr/bin/time -o "$tmp/time" -f "%e %M" "$@" >/dev/null 2>&1 || true
+    out=$(tail -1 "$tmp/time")
+    times+=("${out% *}")
+    (( ${out#* } > rss )) && rss=${out#* }
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '%-32s median %6.3f s   peak RSS %4d MB   (%d runs)\n' "$label" "$median" $((rss / 1024)) "$n"
+}
+measure "vet specs/" bin/kcloud vet specs/
+measure "render specs/" bin/kcloud render specs/
+measure "vet 1,000 components" bin/kcloud vet "$tmp/gen"
+measure "render 1,000 components" bin/kcloud render "$tmp/gen"
+measure "vet alias bomb (exit 1)" sh -c 'bin/kcloud vet testdata/invalid-alias-bomb; test $? -eq 1'

@@ -1,0 +1,125 @@
+// Package gentree writes large synthetic spec trees for benchmarks: a
+// Cluster with two environments and n L3 + n L4 components, each with a
+// helm source, storage, inline objects and dependsOn edges.
+package gentree
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const cluster = `apiVersion: kcloud.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: bench
+spec:
+  k3s:
+    channel: stable
+  nodes:
+    - name: node-1
+      host: 192.0.2.10
+  domains:
+    internal: int.example.com
+    base: example.com
+  environments:
+    - name: staging
+      prefix: x-staging
+    - name: prod
+      prefix: ""
+`
+
+// Write writes the tree into dir: cluster.yaml, data/NNNN.yaml (L3) and
+// apps/NNNN.yaml (L4). Every L4 component depends on its L3 twin.
+func Write(dir string, n int) error {
+	for _, sub := range []string{"data", "apps"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cluster.yaml"), []byte(cluster), 0o644); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "data", fmt.Sprintf("db-%04d.yaml", i)), []byte(dataComponent(i)), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "apps", fmt.Sprintf("app-%04d.yaml", i)), []byte(appComponent(i)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dataComponent(i int) string {
+	return strings.ReplaceAll(`apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata:
+  name: db-NNNN
+spec:
+  layer: L3
+  storage:
+    - name: data
+      size: 1Gi
+  helm:
+    repo: https://charts.example.com
+    chart: postgresql
+    version: 16.4.1
+    values:
+      primary:
+        persistence:
+          existingClaim: db-NNNN-data
+      auth:
+        database: app-NNNN
+`, "NNNN", fmt.Sprintf("%04d", i))
+}
+
+func appComponent(i int) string {
+	return strings.ReplaceAll(`apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata:
+  name: app-NNNN
+spec:
+  layer: L4
+  dependsOn: [db-NNNN]
+  objects:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: app-NNNN
+      data:
+        DATABASE_HOST: db-NNNN-postgresql.data-${env}.svc
+        PUBLIC_URL: https://app-NNNN.${domains.app}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: app-NNNN
+      spec:
+        replicas: 1
+        selector:
+          matchLabels:
+            app: app-NNNN
+        template:
+          metadata:
+            labels:
+              app: app-NNNN
+          spec:
+            containers:
+              - name: web
+                image: ghcr.io/example/app:1.0.0
+                envFrom:
+                  - configMapRef:
+                      name: app-NNNN
+    - apiVersion: v1
+      kind: Service
+      metadata:
+        name: app-NNNN
+      spec:
+        selector:
+          app: app-NNNN
+        ports:
+          - port: 80
+            targetPort: 8080
+`, "NNNN", fmt.Sprintf("%04d", i))
+}
