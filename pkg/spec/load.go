@@ -20,6 +20,7 @@ type specFile struct {
 	path string // as displayed: the given directory joined with the relative path
 	abs  string
 	root string // absolute, symlink-free root of the tree it was found in
+	src  []byte
 	docs []document
 	// manifestOf names the components that list this file under manifests.
 	manifestOf []string
@@ -146,6 +147,7 @@ func (l *loader) walk(dir string) error {
 		src, ok := l.read(path)
 		if ok {
 			var diags Diagnostics
+			f.src = src
 			f.docs, diags = parseYAML(path, src)
 			l.diags = append(l.diags, diags...)
 		}
@@ -484,6 +486,7 @@ func (l *loader) loadManifest(c *Component, from *specFile, m *Manifest) {
 		mf = &specFile{path: display, abs: abs, root: from.root}
 		if src, ok := l.read(display); ok {
 			var diags Diagnostics
+			mf.src = src
 			mf.docs, diags = parseYAML(display, src)
 			l.diags = append(l.diags, diags...)
 		}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -89,29 +90,31 @@ func (l *loader) scanSubstitutions() {
 			l.checkRef(name, p, c.Name, layer.PerEnv())
 		}
 		spec := fieldValue(doc.expr, "spec")
+		src := l.byAbs[mustAbs(c.File)].src
 		if helm := fieldValue(spec, "helm"); helm != nil {
-			scanStrings(fieldValue(helm, "values"), c.File, true, check)
+			scanStrings(fieldValue(helm, "values"), c.File, src, true, check)
 		}
-		scanStrings(fieldValue(spec, "objects"), c.File, true, check)
+		scanStrings(fieldValue(spec, "objects"), c.File, src, true, check)
 		for _, m := range c.Manifests {
 			if m.Path == "" {
 				continue
 			}
 			if f := l.byAbs[m.Path]; f != nil {
 				for _, d := range f.docs {
-					scanStrings(d.expr, f.path, true, check)
+					scanStrings(d.expr, f.path, f.src, true, check)
 				}
 			}
 		}
 	}
 	if cl := l.tree.Cluster; cl != nil {
 		spec := fieldValue(l.clDoc[cl].expr, "spec")
+		src := l.byAbs[mustAbs(cl.Pos.File)].src
 		check := func(name string, p Pos) { l.checkRef(name, p, "", false) }
-		scanStrings(fieldValue(spec, "apiEndpoint"), cl.Pos.File, false, check)
+		scanStrings(fieldValue(spec, "apiEndpoint"), cl.Pos.File, src, false, check)
 		if nodes, ok := fieldValue(spec, "nodes").(*ast.ListLit); ok {
 			for _, n := range nodes.Elts {
 				for _, f := range []string{"host", "user", "name"} {
-					scanStrings(fieldValue(n, f), cl.Pos.File, false, check)
+					scanStrings(fieldValue(n, f), cl.Pos.File, src, false, check)
 				}
 			}
 		}
@@ -163,18 +166,23 @@ func fieldValue(n ast.Node, name string) ast.Expr {
 }
 
 // scanStrings calls fn for each ${…} in the string literals (and keys)
-// under n, with the line it is on.
-func scanStrings(n ast.Node, file string, keys bool, fn func(name string, p Pos)) {
+// under n, positioned where it is written in src, the file's bytes.
+func scanStrings(n ast.Node, file string, src []byte, keys bool, fn func(name string, p Pos)) {
 	if n == nil {
 		return
+	}
+	report := func(at token.Pos, ref string) {
+		fn(ref[2:len(ref)-1], locate(src, file, at, ref))
 	}
 	ast.Walk(n, func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.Field:
 			if keys {
 				if name, _, err := ast.LabelName(x.Label); err == nil {
-					for _, r := range refs(name) {
-						fn(r, toPos(x.Pos(), file))
+					for _, m := range refPattern.FindAllString(name, -1) {
+						if !strings.HasPrefix(m, "$$") {
+							report(x.Pos(), m)
+						}
 					}
 				}
 			}
@@ -182,24 +190,33 @@ func scanStrings(n ast.Node, file string, keys bool, fn func(name string, p Pos)
 			if x.Kind != token.STRING || !strings.Contains(x.Value, "${") {
 				return false
 			}
-			for _, loc := range refPattern.FindAllStringSubmatchIndex(x.Value, -1) {
-				m := x.Value[loc[0]:loc[1]]
-				if strings.HasPrefix(m, "$$") {
-					continue
+			for _, m := range refPattern.FindAllString(x.Value, -1) {
+				if !strings.HasPrefix(m, "$$") {
+					report(x.Pos(), m)
 				}
-				p := toPos(x.Pos(), file)
-				if nl := strings.Count(x.Value[:loc[0]], "\n"); nl > 0 {
-					p.Line += nl
-					p.Column = loc[0] - strings.LastIndex(x.Value[:loc[0]], "\n")
-				} else {
-					p.Column += loc[0]
-				}
-				fn(x.Value[loc[2]:loc[3]], p)
 			}
 			return false
 		}
 		return true
 	}, nil)
+}
+
+// locate finds where ref is written in src at or after the literal that
+// holds it; the literal's own position is the fallback.
+func locate(src []byte, file string, at token.Pos, ref string) Pos {
+	p := toPos(at, file)
+	start := at.Offset()
+	if src == nil || start < 0 || start > len(src) {
+		return p
+	}
+	i := bytes.Index(src[start:], []byte(ref))
+	if i < 0 {
+		return p
+	}
+	off := start + i
+	line := bytes.Count(src[:off], []byte("\n")) + 1
+	col := off - bytes.LastIndexByte(src[:off], '\n')
+	return Pos{File: p.File, Line: line, Column: col}
 }
 
 // MissingVars returns, for the Cluster (component "") or the named
