@@ -120,6 +120,7 @@ cluster to do it.`,
 		newRenderCmd(g),
 		newDocsCmd(g),
 		newVersionCmd(g),
+		newBootstrapCmd(g),
 	} {
 		cmd.AddCommand(sub)
 	}

@@ -64,18 +64,6 @@ func Expand(s string, lookup func(name string) (string, bool)) (string, []string
 	return out, missing
 }
 
-// refs returns the ${…} names used in s, skipping $${ escapes.
-func refs(s string) []string {
-	var out []string
-	for _, m := range refPattern.FindAllStringSubmatch(s, -1) {
-		if strings.HasPrefix(m[0], "$$") {
-			continue
-		}
-		out = append(out, m[1])
-	}
-	return out
-}
-
 // scanSubstitutions checks every ${…} of component sources and node
 // fields: built-ins must exist and fit the layer, and upper-case names are
 // recorded (a warning for vet when unset).

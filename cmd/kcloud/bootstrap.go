@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"kcloud.dev/kcloud/pkg/bootstrap"
+	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/remote"
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+func newBootstrapCmd(g *globals) *cobra.Command {
+	var flags struct {
+		sshKey, knownHosts, installer, kubeconfigOut, nodeRoot string
+		acceptNewHostKey, merge, dryRun                        bool
+		timeout, connectTimeout                                time.Duration
+	}
+	cmd := &cobra.Command{
+		Use:   "bootstrap [DIR...]",
+		Short: "Install, upgrade or grow K3s on the Cluster's nodes over SSH, and write the kubeconfig",
+		Long: `bootstrap reads the Cluster spec (default specs/), connects to every node over
+SSH, and brings K3s to the spec's version or channel and flags: the first
+server initialises the cluster (--cluster-init when there are several
+servers), the other servers join it one at a time, the agents join in
+parallel, and each node must turn Ready (k3s kubectl get node NAME on the
+first server) within --timeout. A node already at the spec's release and
+flags is left alone: a second run changes nothing. --dry-run prints the plan
+and runs nothing but read-only probes.
+
+SSH credentials come from --ssh-key FILE, else $VPS_SSH_KEY (the private key
+itself, as CI secrets arrive), else ssh-agent ($SSH_AUTH_SOCK). Host keys are
+always verified, before anything runs: a node's hostKey: SHA256:… in the spec
+pins its key, otherwise --known-hosts vouches for it. An unknown host is
+refused unless --accept-new-host-key, which records its key; a changed key is
+always refused.
+
+The kubeconfig is K3s's admin kubeconfig with the server's host replaced by
+the Cluster's apiEndpoint, and cluster, context and user named after the
+Cluster; it is written 0600 to --kubeconfig-out, or with --merge into
+--kubeconfig, $KUBECONFIG's first file or ~/.kube/config.
+
+Exit 0 when every node is up to date and Ready, 1 on any error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if flags.timeout <= 0 || flags.connectTimeout <= 0 {
+				return withCode(exitUsage, errors.New("--timeout and --connect-timeout must be positive"))
+			}
+			if flags.knownHosts == "" {
+				home, err := os.UserHomeDir()
+				if err != nil {
+					return withCode(exitUsage, fmt.Errorf("--known-hosts: no default: %w", err))
+				}
+				flags.knownHosts = filepath.Join(home, ".ssh", "known_hosts")
+			}
+			var installer []byte
+			if flags.installer != "" {
+				var err error
+				if installer, err = os.ReadFile(flags.installer); err != nil {
+					return withCode(exitUsage, fmt.Errorf("--installer: %w", err))
+				}
+			}
+			opts := bootstrap.Options{
+				Installer:     installer,
+				DryRun:        flags.dryRun,
+				Timeout:       flags.timeout,
+				OnEvent:       func(ev bootstrap.Event) { _ = printer.BootstrapEvent(g.stdout, ev) },
+				KubeconfigOut: flags.kubeconfigOut,
+			}
+			if flags.merge {
+				if !cmd.Flags().Changed("kubeconfig-out") {
+					opts.KubeconfigOut = ""
+				}
+				opts.MergeInto = mergeTarget(g)
+			}
+			if flags.nodeRoot != "" {
+				opts.Paths = func(node string) bootstrap.Paths {
+					return bootstrap.DefaultPaths().Under(filepath.Join(flags.nodeRoot, node))
+				}
+			}
+
+			tree, err := loadSpecs(g, specDirs(args))
+			if err != nil {
+				return err
+			}
+			if err := reportDiagnostics(g, tree.MissingVars(os.LookupEnv, spec.SeverityError, false)); err != nil {
+				return err
+			}
+			cluster, err := bootstrap.FromSpec(tree.Cluster, os.LookupEnv)
+			if err != nil {
+				return withCode(exitFailed, err)
+			}
+			auth, err := remote.NewAuth(flags.sshKey, os.LookupEnv)
+			if errors.Is(err, remote.ErrNoCredentials) {
+				return withCode(exitFailed, fmt.Errorf("%w: pass --ssh-key FILE, set $%s to the private key itself, or run an ssh-agent ($%s)",
+					remote.ErrNoCredentials, remote.EnvSSHKey, remote.EnvAuthSock))
+			}
+			if err != nil {
+				return withCode(exitFailed, err)
+			}
+			defer auth.Close()
+			opts.SSH = remote.Options{Auth: auth, KnownHosts: flags.knownHosts, AcceptNewHostKey: flags.acceptNewHostKey, ConnectTimeout: flags.connectTimeout}
+
+			res, err := bootstrap.Run(cmd.Context(), cluster, opts)
+			if err != nil {
+				return withCode(exitFailed, sshAdvice(err, cluster))
+			}
+			return printer.BootstrapResult(g.stdout, res)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&flags.sshKey, "ssh-key", "", "private key file to log in with (default $VPS_SSH_KEY, then ssh-agent)")
+	f.StringVar(&flags.knownHosts, "known-hosts", "", "known_hosts file that vouches for nodes without a hostKey in the spec (default ~/.ssh/known_hosts)")
+	f.BoolVar(&flags.acceptNewHostKey, "accept-new-host-key", false, "trust the host key of a node the known_hosts file does not know, and record it there (a changed key is still refused)")
+	f.StringVar(&flags.installer, "installer", "", "K3s install script to upload to the nodes (default: each node fetches "+bootstrap.DefaultInstallerURL+")")
+	f.StringVar(&flags.kubeconfigOut, "kubeconfig-out", "kubeconfig", "where to write the cluster's kubeconfig (mode 0600)")
+	f.BoolVar(&flags.merge, "merge", false, "merge the cluster's entries into --kubeconfig, $KUBECONFIG's first file or ~/.kube/config (instead of --kubeconfig-out unless that is given too)")
+	f.BoolVar(&flags.dryRun, "dry-run", false, "print the plan; run nothing on the nodes but read-only probes")
+	f.DurationVar(&flags.timeout, "timeout", 5*time.Minute, "how long to wait for each node to be Ready")
+	f.DurationVar(&flags.connectTimeout, "connect-timeout", 30*time.Second, "how long to wait for each node's SSH connection and handshake")
+	// A test hook: stand-in nodes on one machine keep their K3s files apart.
+	f.StringVar(&flags.nodeRoot, "node-root", "", "keep each node's K3s files under DIR/<node> (tests)")
+	_ = f.MarkHidden("node-root")
+	return cmd
+}
+
+// mergeTarget is the kubeconfig --merge writes: --kubeconfig, else the
+// first file of $KUBECONFIG, else ~/.kube/config.
+func mergeTarget(g *globals) string {
+	if g.kubeconfig != "" {
+		return g.kubeconfig
+	}
+	if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+		if files := filepath.SplitList(env); len(files) > 0 && files[0] != "" {
+			return files[0]
+		}
+	}
+	return clientcmd.RecommendedHomeFile
+}
+
+// sshAdvice adds what to do to the SSH errors a person must act on.
+func sshAdvice(err error, c *bootstrap.Cluster) error {
+	var (
+		unknown *remote.UnknownHostError
+		changed *remote.HostKeyChangedError
+		auth    *remote.AuthError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		var pins strings.Builder
+		for _, u := range allUnknownHosts(err) {
+			fmt.Fprintf(&pins, "\n      %s (%s): hostKey: %s", nodeOf(c, u.Target), u.Target, ssh.FingerprintSHA256(u.Key))
+		}
+		t := unknown.Target
+		return fmt.Errorf(`%w
+
+kcloud refuses hosts whose key nothing vouches for. Check each fingerprint
+out of band (the provider's console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub),
+then do one of:
+  - pin it in the Cluster spec, on the node:%s
+  - add it to %s, e.g.  ssh-keyscan -p %d %s >> %s  (and compare the fingerprint)
+  - rerun with --accept-new-host-key to record it on first use`,
+			err, pins.String(), unknown.KnownHosts, t.Port, t.Host, unknown.KnownHosts)
+	case errors.As(err, &changed):
+		t := changed.Target
+		fix := fmt.Sprintf("remove the stale entry with  ssh-keygen -R '%s' -f %s  and rerun (with --accept-new-host-key, or after ssh-keyscan)",
+			knownhosts.Normalize(t.Addr()), changed.KnownHosts)
+		if changed.Pinned != "" {
+			fix = "update the node's hostKey: in the Cluster spec to the new fingerprint"
+		}
+		return fmt.Errorf(`%w
+
+The node's host key is not the one kcloud knows for it. Either someone is
+intercepting the connection, or the machine was reinstalled and has new keys.
+Check the fingerprint out of band (the provider's console:
+ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). Only if the change is
+expected, %s. No flag skips this check`, err, fix)
+	case errors.As(err, &auth):
+		return fmt.Errorf(`%w
+
+Check that the public key is in ~%s/.ssh/authorized_keys on the node and that
+the node's user: in the spec is right; keys come from --ssh-key, else
+$%s, else ssh-agent ($%s)`, err, auth.Target.User, remote.EnvSSHKey, remote.EnvAuthSock)
+	}
+	return err
+}
+
+// allUnknownHosts finds every unknown host in err, which joins one error per
+// node.
+func allUnknownHosts(err error) []*remote.UnknownHostError {
+	switch x := err.(type) {
+	case *remote.UnknownHostError:
+		return []*remote.UnknownHostError{x}
+	case interface{ Unwrap() []error }:
+		var out []*remote.UnknownHostError
+		for _, e := range x.Unwrap() {
+			out = append(out, allUnknownHosts(e)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return allUnknownHosts(x.Unwrap())
+	}
+	return nil
+}
+
+// nodeOf names the node that t reaches.
+func nodeOf(c *bootstrap.Cluster, t remote.Target) string {
+	for _, n := range c.Nodes {
+		if n.Target.User == t.User && n.Target.Addr() == t.Addr() {
+			return n.Name
+		}
+	}
+	return "node"
+}

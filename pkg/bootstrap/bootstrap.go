@@ -1,0 +1,331 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"kcloud.dev/kcloud/pkg/remote"
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// Options tune Run. The zero value plus SSH credentials is a production run.
+type Options struct {
+	// SSH is how to reach the nodes: credentials and host key policy.
+	SSH remote.Options
+	// Installer is a K3s install script to upload to the nodes (pinned or
+	// air-gapped installs); nil has each node fetch InstallerURL.
+	Installer []byte
+	// InstallerURL is where nodes fetch the installer; DefaultInstallerURL
+	// when empty.
+	InstallerURL string
+	// DryRun connects and probes, and changes nothing: Run returns the plan.
+	DryRun bool
+	// Timeout bounds the wait for each node to be Ready; 5 minutes when
+	// zero.
+	Timeout time.Duration
+	// PollInterval is the time between two readiness probes; 2s when zero.
+	PollInterval time.Duration
+	// KubeconfigOut is the file the kubeconfig is written to; none when
+	// empty.
+	KubeconfigOut string
+	// MergeInto is a kubeconfig file the cluster's entries are merged
+	// into; none when empty.
+	MergeInto string
+	// OnEvent, when set, is told about progress as it happens, one event
+	// at a time.
+	OnEvent func(Event)
+	// Dial connects to a node; remote.Dial when nil. Tests inject faults
+	// with it.
+	Dial func(context.Context, remote.Target, remote.Options) (remote.Runner, error)
+	// Paths says where a node keeps K3s's files; DefaultPaths for every
+	// node when nil. Tests that run several nodes on one machine give each
+	// its own root.
+	Paths func(node string) Paths
+}
+
+// EventType says what an Event reports.
+type EventType string
+
+// The events, in the order a node goes through them.
+const (
+	// EventPlan carries the plan for every node, before anything changes.
+	EventPlan EventType = "plan"
+	// EventUpToDate: the node needs nothing.
+	EventUpToDate EventType = "up-to-date"
+	// EventStarted: the node's action begins.
+	EventStarted EventType = "started"
+	// EventWaiting: waiting for the node to be Ready.
+	EventWaiting EventType = "waiting"
+	// EventReady: the node is Ready; its action is done.
+	EventReady EventType = "ready"
+)
+
+// Event is a step of Run.
+type Event struct {
+	Type EventType
+	// Node is the node's plan, for every type but EventPlan.
+	Node NodePlan
+	// Plan is every node's plan, for EventPlan.
+	Plan []NodePlan
+	// Waiting says what is waited for and where, and Timeout how long at
+	// most, for EventWaiting.
+	Waiting string
+	Timeout time.Duration
+}
+
+// Result is what Run did.
+type Result struct {
+	// Plan is what was found on each node and done to it, in spec order.
+	Plan []NodePlan
+	// Kubeconfig is the kubeconfig, for a run that is not a dry run.
+	Kubeconfig *Kubeconfigs
+}
+
+// Kubeconfigs says where the kubeconfig went.
+type Kubeconfigs struct {
+	// Context is the name of its cluster, context and user.
+	Context string
+	// Server is the API server URL in it.
+	Server string
+	// Written is KubeconfigOut, and WrittenChanged whether it changed.
+	Written        string
+	WrittenChanged bool
+	// Merged is MergeInto, and MergedChanged whether it changed.
+	Merged        string
+	MergedChanged bool
+}
+
+// Run brings every node of c to the spec's K3s release and flags, and
+// writes the kubeconfig. It connects to every node before it changes
+// anything, so a host key problem anywhere stops it before it starts.
+func Run(ctx context.Context, c *Cluster, o Options) (*Result, error) {
+	if len(c.Servers()) == 0 {
+		return nil, fmt.Errorf("cluster %s has no server node", c.Name)
+	}
+	if o.Dial == nil {
+		o.Dial = remote.Dial
+	}
+	if o.InstallerURL == "" {
+		o.InstallerURL = DefaultInstallerURL
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.Paths == nil {
+		o.Paths = func(string) Paths { return DefaultPaths() }
+	}
+	o.SSH.DryRun = o.SSH.DryRun || o.DryRun
+	b := &bootstrapper{cluster: c, opts: o, runners: map[string]remote.Runner{}}
+	defer b.close()
+
+	if err := b.connect(ctx); err != nil {
+		return nil, err
+	}
+	plan, err := b.plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Plan: plan}
+	b.emit(Event{Type: EventPlan, Plan: plan})
+	if o.DryRun {
+		return res, nil
+	}
+	if err := b.apply(ctx, plan); err != nil {
+		return res, err
+	}
+	res.Kubeconfig, err = b.kubeconfig(ctx)
+	return res, err
+}
+
+// bootstrapper is one Run.
+type bootstrapper struct {
+	cluster *Cluster
+	opts    Options
+	runners map[string]remote.Runner
+	emitMu  sync.Mutex
+}
+
+func (b *bootstrapper) paths(node string) Paths { return b.opts.Paths(node) }
+
+func (b *bootstrapper) emit(ev Event) {
+	if b.opts.OnEvent == nil {
+		return
+	}
+	b.emitMu.Lock()
+	defer b.emitMu.Unlock()
+	b.opts.OnEvent(ev)
+}
+
+// forEach runs fn for every node at once and joins the errors in node
+// order.
+func forEach[T any](items []T, fn func(int, T) error) error {
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, it)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (b *bootstrapper) connect(ctx context.Context) error {
+	runners := make([]remote.Runner, len(b.cluster.Nodes))
+	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
+		r, err := b.opts.Dial(ctx, n.Target, b.opts.SSH)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		runners[i] = r
+		return nil
+	})
+	for i, n := range b.cluster.Nodes {
+		if runners[i] != nil {
+			b.runners[n.Name] = runners[i]
+		}
+	}
+	return err
+}
+
+func (b *bootstrapper) close() {
+	for _, r := range b.runners {
+		r.Close()
+	}
+}
+
+// plan probes every node, read-only, and decides its action.
+func (b *bootstrapper) plan(ctx context.Context) ([]NodePlan, error) {
+	plan := make([]NodePlan, len(b.cluster.Nodes))
+	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
+		p := b.paths(n.Name)
+		st, err := probe(ctx, b.runners[n.Name], p)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		np := NodePlan{
+			Node:    n,
+			Current: st.version,
+			Version: b.cluster.Version,
+			Channel: b.cluster.Channel,
+			Exec:    strings.Join(b.cluster.execArgs(n, p), " "),
+		}
+		if st.record != nil {
+			np.CurrentChannel = st.record.Channel
+		}
+		np.Action, np.Reason = decide(b.cluster, st, np.Exec)
+		plan[i] = np
+		return nil
+	})
+	return plan, err
+}
+
+// apply acts on the servers one at a time, the first one first, then on
+// the agents in parallel.
+func (b *bootstrapper) apply(ctx context.Context, plan []NodePlan) error {
+	var servers, agents []*NodePlan
+	for i := range plan {
+		if plan[i].Node.Role == spec.RoleAgent {
+			agents = append(agents, &plan[i])
+		} else {
+			servers = append(servers, &plan[i])
+		}
+	}
+	var token string
+	needToken := func() (string, error) {
+		if token != "" {
+			return token, nil
+		}
+		t, err := b.joinToken(ctx)
+		token = t
+		return t, err
+	}
+	for i, np := range servers {
+		if np.Action == ActionNone {
+			b.emit(Event{Type: EventUpToDate, Node: *np})
+			continue
+		}
+		var tok string
+		if i > 0 {
+			t, err := needToken()
+			if err != nil {
+				return err
+			}
+			tok = t
+		}
+		if err := b.act(ctx, np, tok); err != nil {
+			return err
+		}
+	}
+	if slices.ContainsFunc(agents, func(np *NodePlan) bool { return np.Action != ActionNone }) {
+		if _, err := needToken(); err != nil {
+			return err
+		}
+	}
+	return forEach(agents, func(_ int, np *NodePlan) error {
+		if np.Action == ActionNone {
+			b.emit(Event{Type: EventUpToDate, Node: *np})
+			return nil
+		}
+		return b.act(ctx, np, token)
+	})
+}
+
+// act installs, upgrades or reconfigures one node, waits for it, and
+// records what it installed.
+func (b *bootstrapper) act(ctx context.Context, np *NodePlan, token string) error {
+	log := zerolog.Ctx(ctx).With().Str("node", np.Node.Name).Logger()
+	log.Info().Str("action", string(np.Action)).Str("reason", np.Reason).Msg("bootstrap node")
+	b.emit(Event{Type: EventStarted, Node: *np})
+	if err := b.install(ctx, np, token); err != nil {
+		return fmt.Errorf("node %s: %s: %w", np.Node.Name, np.Action, err)
+	}
+	if err := b.waitReady(ctx, np); err != nil {
+		return err
+	}
+	if err := b.writeRecord(ctx, np); err != nil {
+		return fmt.Errorf("node %s: record the installed release: %w", np.Node.Name, err)
+	}
+	return nil
+}
+
+// kubeconfig reads K3s's admin kubeconfig from the first server and writes
+// it out for the API endpoint.
+func (b *bootstrapper) kubeconfig(ctx context.Context) (*Kubeconfigs, error) {
+	first := b.cluster.Servers()[0]
+	path := b.paths(first.Name).Kubeconfig
+	data, err := b.runners[first.Name].Run(ctx, "cat "+remote.Quote(path), nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the kubeconfig from %s: %w", first.Name, err)
+	}
+	cfg, err := Kubeconfig(data, b.cluster.Name, b.cluster.APIEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %s: %w", first.Name, path, err)
+	}
+	out := &Kubeconfigs{Context: b.cluster.Name, Server: cfg.Clusters[b.cluster.Name].Server}
+	if f := b.opts.KubeconfigOut; f != "" {
+		if out.WrittenChanged, err = WriteKubeconfig(f, cfg); err != nil {
+			return nil, err
+		}
+		out.Written = f
+	}
+	if f := b.opts.MergeInto; f != "" {
+		if out.MergedChanged, err = MergeKubeconfig(f, cfg); err != nil {
+			return nil, err
+		}
+		out.Merged = f
+	}
+	return out, nil
+}

@@ -1,0 +1,49 @@
+package bootstrap
+
+import (
+	"path"
+)
+
+// Paths are where K3s and kcloud keep their files on a node. Production
+// uses DefaultPaths; tests that run several stand-in nodes on one machine
+// move each node's files under its own directory, which bootstrap hands to
+// the installer with K3s's own knobs (INSTALL_K3S_BIN_DIR, --data-dir,
+// --write-kubeconfig).
+type Paths struct {
+	// BinDir holds the k3s binary.
+	BinDir string
+	// DataDir is K3s's data directory; the join token is in
+	// DataDir/server/node-token.
+	DataDir string
+	// Kubeconfig is K3s's admin kubeconfig.
+	Kubeconfig string
+	// StateDir is kcloud's own directory: its record of what it installed,
+	// the installer and the join token.
+	StateDir string
+}
+
+// DefaultPaths are the places K3s's installer uses.
+func DefaultPaths() Paths {
+	return Paths{
+		BinDir:     "/usr/local/bin",
+		DataDir:    "/var/lib/rancher/k3s",
+		Kubeconfig: "/etc/rancher/k3s/k3s.yaml",
+		StateDir:   "/var/lib/kcloud",
+	}
+}
+
+// Under returns p with every path moved under root.
+func (p Paths) Under(root string) Paths {
+	return Paths{
+		BinDir:     path.Join(root, p.BinDir),
+		DataDir:    path.Join(root, p.DataDir),
+		Kubeconfig: path.Join(root, p.Kubeconfig),
+		StateDir:   path.Join(root, p.StateDir),
+	}
+}
+
+func (p Paths) k3s() string       { return path.Join(p.BinDir, "k3s") }
+func (p Paths) nodeToken() string { return path.Join(p.DataDir, "server", "node-token") }
+func (p Paths) record() string    { return path.Join(p.StateDir, "k3s.json") }
+func (p Paths) installer() string { return path.Join(p.StateDir, "install-k3s.sh") }
+func (p Paths) token() string     { return path.Join(p.StateDir, "token") }

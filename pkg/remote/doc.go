@@ -1,0 +1,11 @@
+// Package remote runs commands and copies files on machines over SSH, as
+// root, with verified host keys.
+//
+// A Runner is one connection to one machine. Dial opens it: the host key is
+// checked against a pinned SHA256 fingerprint or a known_hosts file before
+// anything else happens, and an unknown or changed key stops the dial with a
+// typed error the CLI turns into advice. Commands run through sh, wrapped in
+// sudo when the login user is not root; their errors carry the target, the
+// command, its exit status and the tail of its output, never the data sent
+// on stdin.
+package remote

@@ -1,0 +1,192 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// UnknownHostError is a machine whose host key nothing vouches for: no
+// known_hosts line and no pinned fingerprint.
+type UnknownHostError struct {
+	Target Target
+	// KnownHosts is the file that was searched.
+	KnownHosts string
+	// Key is the key the machine presented.
+	Key ssh.PublicKey
+}
+
+func (e *UnknownHostError) Error() string {
+	return fmt.Sprintf("unknown host key: %s is not in %s and no hostKey pins it; it presented %s",
+		knownhosts.Normalize(e.Target.Addr()), e.KnownHosts, describeKey(e.Key))
+}
+
+// HostKeyChangedError is a machine presenting a key other than the one
+// kcloud knows for it. Nothing skips this check.
+type HostKeyChangedError struct {
+	Target Target
+	// Presented are the keys the machine showed; empty when it offered no
+	// key of a known type.
+	Presented []ssh.PublicKey
+	// Pinned is the fingerprint the spec pins, if it pins one.
+	Pinned string
+	// KnownHosts is the file, and Known its lines for this machine, when
+	// no fingerprint is pinned.
+	KnownHosts string
+	Known      []knownhosts.KnownKey
+}
+
+func (e *HostKeyChangedError) Error() string {
+	presented := make([]string, len(e.Presented))
+	for i, k := range e.Presented {
+		presented[i] = describeKey(k)
+	}
+	if e.Pinned != "" {
+		return fmt.Sprintf("host key mismatch: the spec pins hostKey %s, but the machine presented %s",
+			e.Pinned, strings.Join(presented, ", "))
+	}
+	known := make([]string, len(e.Known))
+	for i, k := range e.Known {
+		known[i] = fmt.Sprintf("%s:%d has %s", k.Filename, k.Line, describeKey(k.Key))
+	}
+	if len(presented) == 0 {
+		return fmt.Sprintf("host key changed: %s, and the machine offers no key of that type",
+			strings.Join(known, "; "))
+	}
+	return fmt.Sprintf("host key changed: the machine presented %s, but %s",
+		strings.Join(presented, ", "), strings.Join(known, "; "))
+}
+
+// pinnedMatches compares a key with a "SHA256:…" fingerprint; base64
+// padding is optional in the spec.
+func pinnedMatches(pin string, key ssh.PublicKey) bool {
+	return strings.TrimRight(pin, "=") == strings.TrimRight(ssh.FingerprintSHA256(key), "=")
+}
+
+// keyAlgorithms are the host key algorithms that prove a key of keyType,
+// strongest first. SHA-1 ssh-rsa signatures are never offered.
+func keyAlgorithms(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
+	}
+	return []string{keyType}
+}
+
+// keyTypeOf is the key type an algorithm signs with.
+func keyTypeOf(algo string) string {
+	switch algo {
+	case ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512:
+		return ssh.KeyAlgoRSA
+	}
+	return algo
+}
+
+// pinnedAlgorithms are the plain-key host key algorithms, without those of
+// key types the machine has already shown: asking again for another type
+// is how a pinned key that is not the machine's favourite gets found.
+func pinnedAlgorithms(shown []ssh.PublicKey) []string {
+	var out []string
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if strings.Contains(a, "-cert-") {
+			continue
+		}
+		if slices.ContainsFunc(shown, func(k ssh.PublicKey) bool { return k.Type() == keyTypeOf(a) }) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// knownHosts is a known_hosts file opened for one dial.
+type knownHosts struct {
+	file  string
+	check ssh.HostKeyCallback
+}
+
+func openKnownHosts(file string) (*knownHosts, error) {
+	var files []string
+	if _, err := os.Stat(file); err == nil {
+		files = append(files, file)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("known hosts: %w", err)
+	}
+	check, err := knownhosts.New(files...)
+	if err != nil {
+		return nil, fmt.Errorf("known hosts: %w", err)
+	}
+	return &knownHosts{file: file, check: check}, nil
+}
+
+// keysFor lists the file's keys for addr. knownhosts has no lookup, so it
+// is asked to check a key no line can hold; its refusal lists them all.
+func (k *knownHosts) keysFor(addr string) []knownhosts.KnownKey {
+	err := k.check(addr, &net.TCPAddr{IP: net.IPv4zero}, probeKey{})
+	var ke *knownhosts.KeyError
+	if errors.As(err, &ke) {
+		return ke.Want
+	}
+	return nil
+}
+
+// algorithmsFor are the host key algorithms to offer a machine with these
+// known keys, so it proves a key that can be checked rather than its
+// favourite one. Nil (every algorithm) when none are known.
+func algorithmsFor(known []knownhosts.KnownKey) []string {
+	var out []string
+	for _, k := range known {
+		for _, a := range keyAlgorithms(k.Key.Type()) {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// probeKey is a public key of a type no known_hosts line has.
+type probeKey struct{}
+
+func (probeKey) Type() string    { return "kcloud-probe@kcloud.dev" }
+func (probeKey) Marshal() []byte { return []byte("kcloud-probe@kcloud.dev") }
+func (probeKey) Verify([]byte, *ssh.Signature) error {
+	return errors.New("a probe key verifies nothing")
+}
+
+// recordMu serialises appends to known_hosts by parallel dials.
+var recordMu sync.Mutex
+
+// record appends addr's key to the known_hosts file, creating it (0600) and
+// its directory (0700) when missing.
+func (k *knownHosts) record(addr string, key ssh.PublicKey) error {
+	recordMu.Lock()
+	defer recordMu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(k.file), 0o700); err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key) + "\n"
+	if old, err := os.ReadFile(k.file); err == nil && len(old) > 0 && old[len(old)-1] != '\n' {
+		line = "\n" + line
+	}
+	f, err := os.OpenFile(k.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	if _, err := f.WriteString(line); err != nil {
+		f.Close()
+		return fmt.Errorf("record host key in %s: %w", k.file, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("record host key in %s: %w", k.file, err)
+	}
+	return nil
+}
