@@ -45,8 +45,12 @@ cue-vet:
 	  { echo "schema/: run 'go run cuelang.org/go/cmd/cue@v0.17.1 fmt ./schema/'"; exit 1; }
 	$(GO) run cuelang.org/go/cmd/cue@v0.17.1 vet -c=false ./schema/
 
+# bench: Go benchmarks of vet/render, whole-process timings of vet/render
+# (median wall, peak RSS), and kcloud vs kubectl on the real API server.
 bench: build testbin
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+	$(GO) test -run '^$$' -bench 'Vet|Render' -benchmem -count 5 ./cmd/kcloud
+	hack/bench-vet.sh
+	hack/bench.sh
 
 demo: build testbin
 	@hack/demo.sh

@@ -120,6 +120,11 @@ cluster to do it.`,
 		newRenderCmd(g),
 		newDocsCmd(g),
 		newVersionCmd(g),
+		newDiffCmd(g),
+		newApplyCmd(g),
+		newStatusCmd(g),
+		newDestroyCmd(g),
+		newUnlockCmd(g),
 		newBootstrapCmd(g),
 	} {
 		cmd.AddCommand(sub)

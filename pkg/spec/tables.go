@@ -34,6 +34,9 @@ type Tables struct {
 	KuberoUIService    string
 	// Kinds are the document kinds of the spec format.
 	Kinds []string
+	// APIGroups say who serves the API groups the platform uses without
+	// defining them: K3s, or a Helm chart of the plan.
+	APIGroups map[string]APIGroup
 
 	schema cue.Value
 	ctx    *cue.Context
@@ -72,6 +75,18 @@ type StorageClass struct {
 	VolumeBindingMode    string `json:"volumeBindingMode,omitempty"`
 	AllowVolumeExpansion *bool  `json:"allowVolumeExpansion,omitempty"`
 }
+
+// APIGroup is one row of the API group table.
+type APIGroup struct {
+	// ServedBy is "k3s" or "chart".
+	ServedBy string `json:"servedBy"`
+	// Hint says what to check when the cluster does not serve the group.
+	Hint string `json:"hint"`
+}
+
+// FromChart reports whether a Helm chart of the plan installs the group's
+// CRDs, so the plan may use its kinds before they are served.
+func (g APIGroup) FromChart() bool { return g.ServedBy == "chart" }
 
 // Retention names the StorageClass that keeps data and the one that does not.
 type Retention struct {
@@ -160,6 +175,7 @@ func compileTables() (*Tables, error) {
 		{"platformDomainRule", &t.PlatformDomainRule},
 		{"kuberoUIService", &t.KuberoUIService},
 		{"kinds", &t.Kinds},
+		{"apiGroups", &t.APIGroups},
 	} {
 		if err := v.LookupPath(cue.ParsePath(f.path)).Decode(f.dst); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", f.path, err)

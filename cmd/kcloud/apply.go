@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/inventory"
+	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/render"
+)
+
+// applyFlags are shared by apply and destroy.
+type applyFlags struct {
+	dryRun, wait, adopt, allowDataLoss, allowEmpty bool
+	timeout                                        time.Duration
+}
+
+func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "server-side dry run: show what would happen, change nothing")
+	cmd.Flags().BoolVar(&f.wait, "wait", true, "wait for each stack's objects to be healthy (kstatus) before the next stack")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", apply.DefaultTimeout, "how long to wait for each stack (never infinite)")
+	cmd.Flags().BoolVar(&f.allowDataLoss, "allow-data-loss", false, "delete PersistentVolumeClaims, Namespaces, CRDs and detach-annotated objects when pruning, instead of detaching them")
+}
+
+func (f *applyFlags) options(lv *live) (apply.Options, error) {
+	if f.timeout <= 0 {
+		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--timeout %s: must be positive (waits are never infinite; use --wait=false not to wait)", f.timeout))
+	}
+	return apply.Options{
+		Tables:        lv.tables,
+		Selection:     lv.selection,
+		DryRun:        f.dryRun,
+		Wait:          f.wait,
+		Timeout:       f.timeout,
+		Adopt:         f.adopt,
+		AllowDataLoss: f.allowDataLoss,
+		AllowEmpty:    f.allowEmpty,
+		Redactor:      lv.redactor,
+		Lock:          inventory.LockOptions{Holder: inventory.DefaultHolder()},
+	}, nil
+}
+
+func newApplyCmd(g *globals) *cobra.Command {
+	var flags applyFlags
+	var layer, env string
+	cmd := &cobra.Command{
+		Use:   "apply [DIR...]",
+		Short: "Apply the specs to the cluster, stack by stack, pruning what is no longer rendered",
+		Long: `apply vets and renders the specs (default specs/) — invalid specs never reach
+the cluster — then applies them stack by stack (l1, l2, l3-<env>, l4-<env>)
+with server-side apply, one cli-utils inventory per stack (ConfigMap
+kcloud-inventory-<stack> in kube-system), waiting for each stack to be
+healthy before the next.
+
+Objects an inventory lists that are no longer rendered are deleted, except
+PersistentVolumeClaims, Namespaces, CRDs and objects annotated
+client.lifecycle.config.k8s.io/deletion: detach, which are detached (left in
+the cluster) unless --allow-data-loss. An existing object no inventory owns
+is left untouched and fails the apply unless --adopt. A stack that renders
+nothing while its inventory is not empty (a removed environment) is only
+pruned with --allow-empty.
+
+One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
+removes one a killed run left. Exit 0 when done, 1 on any error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
+			if err != nil {
+				return err
+			}
+			lv, err := connect(cmd, g, res, layer, env)
+			if err != nil {
+				return err
+			}
+			opts, err := flags.options(lv)
+			if err != nil {
+				return err
+			}
+			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
+			out, err := apply.Run(cmd.Context(), lv.clients, res.Stacks, opts)
+			if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
+				err = perr
+			}
+			if err != nil {
+				return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
+			}
+			return nil
+		},
+	}
+	addApplyFlags(cmd, &flags)
+	cmd.Flags().BoolVar(&flags.adopt, "adopt", false, "take over existing objects that no inventory owns instead of failing")
+	cmd.Flags().BoolVar(&flags.allowEmpty, "allow-empty", false, "prune stacks that render nothing while their inventory is not empty (a removed environment)")
+	addSelectFlags(cmd, &layer, &env)
+	return cmd
+}
+
+// applyAdvice adds what to do to errors the user can act on.
+func applyAdvice(err error) error {
+	var held *inventory.HeldError
+	if errors.As(err, &held) {
+		return err // says it already
+	}
+	if errors.Is(err, inventory.ErrLockLost) {
+		return fmt.Errorf("%w: another run took over or 'kcloud unlock' removed it; nothing was deleted after that", err)
+	}
+	return err
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"kcloud.dev/kcloud/internal/testenv"
+)
+
+// TestSpecsLifecycle takes a copy of the real platform (specs/) through its
+// life on the test API server, step by step: each step depends on the one
+// before, as on a real cluster.
+func TestSpecsLifecycle(t *testing.T) {
+	t.Setenv("VPS_HOST", "203.0.113.10")
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(t), "specs"))); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(name, old, new string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s does not contain %q", name, old)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A third environment, to be removed later, and a stateful cache with a
+	// claim, to be removed later.
+	edit("cluster.yaml", "    - name: prod\n", "    - name: preview\n      prefix: preview\n    - name: prod\n")
+	write("l3-data/cache.yaml", `apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata:
+  name: cache
+spec:
+  layer: L3
+  storage:
+    - name: data
+      size: 1Gi
+  objects:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: cache-config}
+      data: {maxmemory: 64mb}
+`)
+	// The whole platform, with no --env or --layer, owns the cluster: it
+	// gets an API server of its own, away from the other tests' stacks.
+	srv, err := testenv.StartAPIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := srv.WriteKubeconfig(kc); err != nil {
+		t.Fatal(err)
+	}
+	kcLive := func(t *testing.T, args ...string) (int, string, string) {
+		t.Helper()
+		return kcloud(t, append(args, "--kubeconfig", kc, "--log-format", "json")...)
+	}
+	cs := kubernetes.NewForConfigOrDie(srv.Config())
+	dyn := dynamic.NewForConfigOrDie(srv.Config())
+	exists := func(gvr schema.GroupVersionResource, ns, name string) bool {
+		t.Helper()
+		_, err := dyn.Resource(gvr).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	var (
+		configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+		pvcs       = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+		namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+		helmCharts = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
+		widgets    = schema.GroupVersionResource{Group: "kcloud-test.example.com", Version: "v1", Resource: "widgets"}
+	)
+
+	step := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+
+	step("first diff shows creates", func(t *testing.T) {
+		code, stdout, stderr := kcLive(t, "diff", dir)
+		if code != 1 || !strings.Contains(stdout, "+ create Namespace platform (l2)") {
+			t.Fatalf("exit %d, want 1 with creates\n%s\n%s", code, tail(stdout), stderr)
+		}
+	})
+	step("first apply", func(t *testing.T) {
+		code, stdout, stderr := kcLive(t, "apply", dir, "--wait=false")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		for _, s := range []string{"l1", "l2", "l3-staging", "l3-preview", "l3-prod", "l4-staging", "l4-preview", "l4-prod"} {
+			if !regexp.MustCompile(`(?m)^` + s + `\s+[1-9]`).MatchString(stdout) {
+				t.Errorf("summary has no created objects for stack %s:\n%s", s, stdout)
+			}
+		}
+	})
+	step("second diff has no changes", func(t *testing.T) {
+		code, stdout, _ := kcLive(t, "diff", dir)
+		if code != 0 || !strings.Contains(stdout, "No changes") {
+			t.Fatalf("exit %d, want 0\n%s", code, stdout)
+		}
+	})
+	step("no-op apply changes nothing", func(t *testing.T) {
+		code, stdout, stderr := kcLive(t, "apply", dir, "--wait=false")
+		if code != 0 || regexp.MustCompile(`(?m)^l\S+\s+[1-9]`).MatchString(stdout) {
+			t.Fatalf("exit %d, want 0 and nothing created\n%s\n%s", code, stdout, stderr)
+		}
+	})
+	step("apply waits for health: claims of a WaitForFirstConsumer class are healthy while Pending", func(t *testing.T) {
+		// A new claim goes through cli-utils and its kstatus wait; it stays
+		// Pending (no pod uses it) and must not block.
+		write("l3-data/queue.yaml", `apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata:
+  name: queue
+spec:
+  layer: L3
+  envs: [prod]
+  storage:
+    - name: data
+      size: 1Gi
+  objects:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: queue-config}
+      data: {size: "1"}
+`)
+		code, stdout, stderr := kcLive(t, "apply", dir, "--layer", "L3", "--env", "prod", "--timeout", "30s", "--log-level", "debug")
+		if code != 0 || !regexp.MustCompile(`(?m)^l3-prod\s+2\s+0\s`).MatchString(stdout) {
+			t.Fatalf("apply with --wait: exit %d, want 0 with two objects created\n%s\n%s", code, stdout, stderr)
+		}
+		if !regexp.MustCompile(`"kind":"PersistentVolumeClaim","name":"queue-data".*"op":"wait","status":"current"`).MatchString(stderr) {
+			t.Errorf("no successful wait for the claim:\n%s", tail(stderr))
+		}
+		// A changed stack: the unchanged claims are checked for health too.
+		edit("l3-data/cache.yaml", "maxmemory: 64mb", "maxmemory: 128mb")
+		if code, stdout, stderr := kcLive(t, "apply", dir, "--layer", "L3", "--env", "prod", "--timeout", "30s"); code != 0 {
+			t.Fatalf("apply of a change with --wait: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		// And a no-op stack.
+		if code, stdout, stderr := kcLive(t, "apply", dir, "--layer", "L3", "--env", "prod", "--timeout", "30s"); code != 0 {
+			t.Fatalf("no-op apply with --wait: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+	})
+	step("a changed value shows exactly that change", func(t *testing.T) {
+		edit("l4-apps/example-app.yaml", "replicas: 1", "replicas: 2")
+		code, stdout, _ := kcLive(t, "diff", dir, "--env", "prod")
+		if code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, stdout)
+		}
+		var changed []string
+		for _, line := range strings.Split(stdout, "\n") {
+			if (strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-")) && !strings.HasPrefix(line, "+++") && !strings.HasPrefix(line, "---") {
+				changed = append(changed, line)
+			}
+		}
+		if !strings.Contains(stdout, "~ update Deployment apps-prod/example-app (l4-prod)") || strings.Join(changed, "\n") != "-  replicas: 1\n+  replicas: 2" {
+			t.Errorf("changed lines:\n%s\nwant only the replicas line", strings.Join(changed, "\n"))
+		}
+		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+	})
+	step("a CRD and its custom resource in one plan diff and apply", func(t *testing.T) {
+		write("l2-platform/widgets.yaml", `apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata:
+  name: widgets
+spec:
+  layer: L2
+  namespace: platform
+  objects:
+    - apiVersion: apiextensions.k8s.io/v1
+      kind: CustomResourceDefinition
+      metadata: {name: widgets.kcloud-test.example.com}
+      spec:
+        group: kcloud-test.example.com
+        names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+        scope: Namespaced
+        versions:
+          - name: v1
+            served: true
+            storage: true
+            schema:
+              openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+    - apiVersion: kcloud-test.example.com/v1
+      kind: Widget
+      metadata: {name: main}
+      spec: {size: 3}
+`)
+		code, stdout, stderr := kcLive(t, "diff", dir, "--layer", "L2")
+		if code != 1 || !strings.Contains(stdout, "+ create CustomResourceDefinition widgets.kcloud-test.example.com") || !strings.Contains(stdout, "+ create Widget platform/main") {
+			t.Fatalf("diff: exit %d, want 1 with both creates\n%s\n%s", code, tail(stdout), stderr)
+		}
+		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		if !exists(widgets, "platform", "main") {
+			t.Error("Widget platform/main not created")
+		}
+		if code, stdout, _ := kcLive(t, "diff", dir); code != 0 {
+			t.Errorf("diff after apply: exit %d\n%s", code, tail(stdout))
+		}
+	})
+	step("a removed component is shown as a delete, then pruned", func(t *testing.T) {
+		if !exists(helmCharts, "kube-system", "kubernetes-dashboard") {
+			t.Fatal("dashboard HelmChart missing before the test")
+		}
+		if err := os.Remove(filepath.Join(dir, "l2-platform/dashboard.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, _ := kcLive(t, "diff", dir)
+		if code != 1 || !strings.Contains(stdout, "- delete HelmChart kube-system/kubernetes-dashboard (l2)") {
+			t.Fatalf("diff: exit %d, want the HelmChart's delete\n%s", code, tail(stdout))
+		}
+		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		if exists(helmCharts, "kube-system", "kubernetes-dashboard") {
+			t.Error("the removed component's HelmChart is still there")
+		}
+	})
+	step("a removed stateful component keeps its claims", func(t *testing.T) {
+		if err := os.Remove(filepath.Join(dir, "l3-data/cache.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, _ := kcLive(t, "diff", dir, "--env", "staging")
+		if code != 1 || !strings.Contains(stdout, "! detach PersistentVolumeClaim data-staging/cache-data") || !strings.Contains(stdout, "- delete ConfigMap data-staging/cache-config") {
+			t.Fatalf("diff: exit %d, want the claim detached and the ConfigMap deleted\n%s", code, tail(stdout))
+		}
+		code, stdout, stderr := kcLive(t, "apply", dir, "--wait=false")
+		if code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		if !strings.Contains(stdout, "PersistentVolumeClaim data-prod/cache-data") {
+			t.Errorf("summary does not list the detached claim:\n%s", stdout)
+		}
+		for _, env := range []string{"staging", "preview", "prod"} {
+			if !exists(pvcs, "data-"+env, "cache-data") {
+				t.Errorf("claim data-%s/cache-data was deleted", env)
+			}
+			if exists(configMaps, "data-"+env, "cache-config") {
+				t.Errorf("ConfigMap data-%s/cache-config was not pruned", env)
+			}
+		}
+		if code, stdout, _ := kcLive(t, "diff", dir); code != 0 {
+			t.Errorf("diff after the detach: exit %d (the claim must be out of the inventory)\n%s", code, tail(stdout))
+		}
+	})
+	step("a removed environment keeps its namespaces", func(t *testing.T) {
+		edit("cluster.yaml", "    - name: preview\n      prefix: preview\n", "")
+		code, stdout, _ := kcLive(t, "diff", dir)
+		if code != 1 || !strings.Contains(stdout, "! detach Namespace data-preview (l3-preview)") || !strings.Contains(stdout, "- delete Deployment apps-preview/example-app (l4-preview)") {
+			t.Fatalf("diff: exit %d, want the environment's objects deleted and namespaces detached\n%s", code, tail(stdout))
+		}
+		code, _, stderr := kcLive(t, "apply", dir, "--wait=false")
+		if code == 0 || !strings.Contains(stderr, "--allow-empty") {
+			t.Fatalf("apply without --allow-empty: exit %d, want a refusal naming --allow-empty\n%s", code, stderr)
+		}
+		if !exists(configMaps, "apps-preview", "example-app") {
+			t.Fatal("the refused apply pruned something")
+		}
+		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false", "--allow-empty"); code != 0 {
+			t.Fatalf("apply --allow-empty: exit %d\n%s", code, stderr)
+		}
+		for _, ns := range []string{"data-preview", "apps-preview"} {
+			if !exists(namespaces, "", ns) {
+				t.Errorf("namespace %s was deleted", ns)
+			}
+		}
+		if !exists(pvcs, "data-preview", "business-pg-data") {
+			t.Error("claim data-preview/business-pg-data was deleted")
+		}
+		if exists(configMaps, "apps-preview", "example-app") {
+			t.Error("ConfigMap apps-preview/example-app was not pruned")
+		}
+		if code, stdout, _ := kcLive(t, "diff", dir); code != 0 {
+			t.Errorf("diff after removing the environment: exit %d\n%s", code, tail(stdout))
+		}
+	})
+	step("status checks health, drift and local-path", func(t *testing.T) {
+		code, stdout, _ := kcLive(t, "status", dir)
+		if code != 1 || !strings.Contains(stdout, "StorageClass local-path: missing") || !strings.Contains(stdout, "Deployment apps-prod/example-app InProgress") {
+			t.Fatalf("status on the test server: exit %d, want 1 with the missing local-path and unready Deployments\n%s", code, stdout)
+		}
+		retain := corev1.PersistentVolumeReclaimRetain
+		sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "local-path"}, Provisioner: "rancher.io/local-path", ReclaimPolicy: &retain}
+		if _, err := cs.StorageV1().StorageClasses().Create(context.Background(), sc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, stdout, _ = kcLive(t, "status", dir)
+		if !strings.Contains(stdout, "StorageClass local-path: reclaimPolicy is Retain, the table says Delete") {
+			t.Errorf("status does not report local-path's reclaimPolicy:\n%s", stdout)
+		}
+		edit("l4-apps/example-app.yaml", "replicas: 2", "replicas: 3")
+		_, stdout, _ = kcLive(t, "status", dir, "--env", "prod")
+		if !regexp.MustCompile(`(?m)^l4-prod\s+yes\s+\d+\s+\d+\s+1$`).MatchString(stdout) {
+			t.Errorf("status does not count the drift of l4-prod:\n%s", stdout)
+		}
+	})
+}
+
+// tail keeps the end of long output for failure messages.
+func tail(s string) string {
+	if len(s) > 3000 {
+		return "…" + s[len(s)-3000:]
+	}
+	return s
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/render"
+)
+
+func newDestroyCmd(g *globals) *cobra.Command {
+	var flags applyFlags
+	var layer, env string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "destroy --layer L [--env E] --yes",
+		Short: "Delete one stack's objects through its inventory",
+		Long: `destroy deletes every object one stack's inventory lists (--layer L1 or L2,
+or --layer L3/L4 with --env), with cli-utils' Destroyer, and then the
+inventory. PersistentVolumeClaims, Namespaces, CRDs and objects annotated
+client.lifecycle.config.k8s.io/deletion: detach are detached (left in the
+cluster) unless --allow-data-loss. It reads no specs. --yes is required
+(except with --dry-run). Exit 0 when done, 1 on error, 2 on usage errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if layer == "" {
+				return withCode(exitUsage, fmt.Errorf("--layer is required: destroy works on one stack"))
+			}
+			lv, err := connect(cmd, g, nil, layer, env)
+			if err != nil {
+				return err
+			}
+			l, _ := lv.tables.Layer(layer)
+			switch {
+			case l.PerEnv() && env == "":
+				return withCode(exitUsage, fmt.Errorf("--layer %s exists once per environment: add --env", layer))
+			case !l.PerEnv() && env != "":
+				return withCode(exitUsage, fmt.Errorf("--env: %s is shared by every environment; use --env only with a per-environment layer", layer))
+			}
+			stack := render.StackName(l, env)
+			if !yes && !flags.dryRun {
+				return withCode(exitUsage, fmt.Errorf("destroy deletes every object of stack %s: pass --yes (or --dry-run to see what it would do)", stack))
+			}
+			opts, err := flags.options(lv)
+			if err != nil {
+				return err
+			}
+			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
+			out, err := apply.Destroy(cmd.Context(), lv.clients, stack, opts)
+			if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
+				err = perr
+			}
+			if err != nil {
+				return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
+			}
+			return nil
+		},
+	}
+	addApplyFlags(cmd, &flags)
+	cmd.Flags().BoolVar(&yes, "yes", false, "really destroy the stack")
+	cmd.Flags().StringVar(&layer, "layer", "", "the stack's layer: L1, L2, L3 or L4")
+	cmd.Flags().StringVar(&env, "env", "", "the stack's environment (L3/L4)")
+	return cmd
+}

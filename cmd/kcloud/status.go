@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/render"
+)
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var flags struct{ output, layer, env string }
+	cmd := &cobra.Command{
+		Use:   "status [DIR...]",
+		Short: "Show each stack's inventory, object health and drift",
+		Long: `status renders the specs (default specs/) and reports, for each stack, its
+inventory, the kstatus health of every object it lists and how many objects
+drifted from the plan (what 'kcloud diff' would show). It also checks that
+the StorageClasses K3s owns (local-path) match the table, and whether an
+apply holds the lock.
+
+Exit 0 when everything is healthy and in sync, 1 when not.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if flags.output != "text" && flags.output != "json" {
+				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
+			}
+			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			if err != nil {
+				return err
+			}
+			lv, err := connect(cmd, g, res, flags.layer, flags.env)
+			if err != nil {
+				return err
+			}
+			rep, err := apply.Status(cmd.Context(), lv.clients, res.Stacks, lv.tables, lv.redactor)
+			if err != nil {
+				return withCode(exitFailed, lv.redactor.Error(err))
+			}
+			if err := printer.Status(g.stdout, rep, flags.output); err != nil {
+				return withCode(exitFailed, err)
+			}
+			if !rep.Healthy() {
+				return withCode(exitFailed, nil)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text or json")
+	addSelectFlags(cmd, &flags.layer, &flags.env)
+	return cmd
+}

@@ -1,0 +1,38 @@
+// Command apiserver runs the test control plane (kube-apiserver and etcd
+// from bin/, with the CRDs K3s serves) until it is interrupted, for
+// 'make demo' and hack/bench.sh. It writes an admin kubeconfig and then
+// prints "ready".
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"kcloud.dev/kcloud/internal/testenv"
+)
+
+func main() {
+	kubeconfig := flag.String("write-kubeconfig", "kubeconfig", "where to write the admin kubeconfig")
+	flag.Parse()
+	srv, err := testenv.StartAPIServer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "apiserver:", err)
+		os.Exit(1)
+	}
+	if err := srv.WriteKubeconfig(*kubeconfig); err != nil {
+		fmt.Fprintln(os.Stderr, "apiserver:", err)
+		_ = srv.Stop()
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	if err := srv.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "apiserver: stop:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,94 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func TestMain(m *testing.M) { os.Exit(Run(m)) }
+
+func TestSharedServesK3sKindsAndK3sServiceRange(t *testing.T) {
+	srv := Shared(t)
+	dc, err := discovery.NewDiscoveryClientForConfig(srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		groupVersion string
+		kinds        []string
+	}{
+		{"helm.cattle.io/v1", []string{"HelmChart", "HelmChartConfig"}},
+		{"cert-manager.io/v1", []string{"Certificate", "ClusterIssuer", "Issuer"}},
+		{"application.kubero.dev/v1alpha1", []string{"Kubero"}},
+	} {
+		t.Run(tc.groupVersion, func(t *testing.T) {
+			list, err := dc.ServerResourcesForGroupVersion(tc.groupVersion)
+			if err != nil {
+				t.Fatalf("%s not served: %v", tc.groupVersion, err)
+			}
+			var got []string
+			for _, r := range list.APIResources {
+				if r.Kind != "" && !slices.Contains(got, r.Kind) {
+					got = append(got, r.Kind)
+				}
+			}
+			if diff := cmp.Diff(tc.kinds, slices.Sorted(slices.Values(got))); diff != "" {
+				t.Errorf("kinds (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// A ClusterIP from K3s's range, outside envtest's default /24.
+	cs := kubernetes.NewForConfigOrDie(srv.Config())
+	svc, err := cs.CoreV1().Services("default").Create(t.Context(), &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "cidr"},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: "10.43.200.7",
+			Ports:     []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(80)}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("service in %s: %v", ServiceCIDR, err)
+	}
+	if svc.Spec.ClusterIP != "10.43.200.7" {
+		t.Errorf("ClusterIP = %s", svc.Spec.ClusterIP)
+	}
+
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := srv.WriteKubeconfig(path); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kubernetes.NewForConfigOrDie(cfg).CoreV1().Namespaces().Get(t.Context(), "kube-system", metav1.GetOptions{}); err != nil {
+		t.Errorf("kubeconfig does not reach the server: %v", err)
+	}
+}
+
+func TestWithoutCRDsServesNoHelmChart(t *testing.T) {
+	srv, err := StartAPIServer(WithoutCRDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	dc := discovery.NewDiscoveryClientForConfigOrDie(srv.Config())
+	if _, err := dc.ServerResourcesForGroupVersion("helm.cattle.io/v1"); err == nil {
+		t.Fatal("helm.cattle.io/v1 is served by a server started WithoutCRDs")
+	}
+}

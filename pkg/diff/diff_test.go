@@ -1,0 +1,345 @@
+package diff_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"kcloud.dev/kcloud/internal/testenv"
+	"kcloud.dev/kcloud/pkg/diff"
+	"kcloud.dev/kcloud/pkg/inventory"
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+func clients(t *testing.T) *kube.Clients {
+	t.Helper()
+	c, err := kube.NewForConfig(testenv.Shared(t).Config(), kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func tables(t *testing.T) *spec.Tables {
+	t.Helper()
+	tabs, err := spec.LoadTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tabs
+}
+
+// objects parses YAML documents, replacing NS with ns.
+func objects(t *testing.T, ns, docs string) []render.Object {
+	t.Helper()
+	var out []render.Object
+	for _, doc := range strings.Split(strings.ReplaceAll(docs, "NS", ns), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, render.Object{Unstructured: u, Component: "test"})
+	}
+	return out
+}
+
+// applyLive server-side applies objs the way kcloud's apply leaves them:
+// owned by the stack's inventory.
+func applyLive(t *testing.T, c *kube.Clients, stack string, objs []render.Object, owned bool) {
+	t.Helper()
+	for _, o := range objs {
+		u := o.DeepCopy()
+		if owned {
+			u.SetAnnotations(map[string]string{inventory.OwningAnnotation: inventory.ID(stack)})
+		}
+		m, err := c.Mapping(u.GroupVersionKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace()).Apply(context.Background(), u.GetName(), u,
+			metav1.ApplyOptions{FieldManager: diff.FieldManager, Force: true}); err != nil {
+			t.Fatalf("apply %s: %v", u.GetName(), err)
+		}
+	}
+}
+
+const base = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: NS
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: NS
+data:
+  color: blue
+  size: large
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: NS
+stringData:
+  password: CANARY-s3cr3t-value`
+
+func summary(r *diff.Result) map[string]diff.Action {
+	out := map[string]diff.Action{}
+	for _, c := range r.Changes {
+		out[c.Ref()] = c.Action
+	}
+	return out
+}
+
+func TestRunActions(t *testing.T) {
+	c := clients(t)
+	tabs := tables(t)
+	for _, tc := range []struct {
+		name     string
+		live     string // applied before the diff, owned by the stack
+		plan     string
+		want     map[string]diff.Action
+		wantDiff map[string][]string // lines the object's diff contains
+	}{
+		{
+			name: "first diff creates everything, namespace included",
+			plan: base,
+			want: map[string]diff.Action{"Namespace NS": diff.Create, "ConfigMap NS/settings": diff.Create, "Secret NS/creds": diff.Create},
+			wantDiff: map[string][]string{
+				"ConfigMap NS/settings": {"+  color: blue"},
+				"Secret NS/creds":       {"+  password: '***'"},
+			},
+		},
+		{
+			name: "applied plan is unchanged",
+			live: base,
+			plan: base,
+			want: map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Unchanged, "Secret NS/creds": diff.Unchanged},
+		},
+		{
+			name:     "a changed value shows exactly that change",
+			live:     base,
+			plan:     strings.Replace(base, "color: blue", "color: green", 1),
+			want:     map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Update, "Secret NS/creds": diff.Unchanged},
+			wantDiff: map[string][]string{"ConfigMap NS/settings": {"-  color: blue", "+  color: green"}},
+		},
+		{
+			name:     "a changed secret is masked and marked changed",
+			live:     base,
+			plan:     strings.Replace(base, "CANARY-s3cr3t-value", "CANARY-other-value", 1),
+			want:     map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Unchanged, "Secret NS/creds": diff.Update},
+			wantDiff: map[string][]string{"Secret NS/creds": {"-  password: '***'", "+  password: '*** (changed)'"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := fmt.Sprintf("diff-%d", nextID())
+			stack := "l3-" + ns
+			if tc.live != "" {
+				applyLive(t, c, stack, objects(t, ns, tc.live), true)
+			}
+			res, err := diff.Run(context.Background(), c, []render.Stack{{Name: stack, Objects: objects(t, ns, tc.plan)}}, diff.Options{Tables: tabs, Selection: inventory.Selection{Env: ns}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]diff.Action{}
+			for k, v := range tc.want {
+				want[strings.ReplaceAll(k, "NS", ns)] = v
+			}
+			if d := cmp.Diff(want, summary(res)); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+			for _, ch := range res.Changes {
+				if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
+					t.Errorf("%s: secret value in diff:\n%s", ch.Ref(), ch.Diff)
+				}
+				for _, line := range tc.wantDiff[strings.ReplaceAll(ch.Ref(), ns, "NS")] {
+					if !strings.Contains(ch.Diff, line+"\n") {
+						t.Errorf("%s: diff lacks %q:\n%s", ch.Ref(), line, ch.Diff)
+					}
+				}
+				if ch.Action == diff.Update && strings.Count(ch.Diff, "\n-") > 2 {
+					t.Errorf("%s: more changed than expected:\n%s", ch.Ref(), ch.Diff)
+				}
+			}
+			if got := res.HasChanges(); got != (tc.name != "applied plan is unchanged") {
+				t.Errorf("HasChanges() = %v", got)
+			}
+		})
+	}
+}
+
+var idCounter int
+
+func nextID() int { idCounter++; return idCounter }
+
+func TestRunCRDAndCustomResourceInOnePlanIsACreate(t *testing.T) {
+	c := clients(t)
+	ns := fmt.Sprintf("diff-%d", nextID())
+	plan := objects(t, ns, `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.NS.example.com
+spec:
+  group: NS.example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: NS
+---
+apiVersion: NS.example.com/v1
+kind: Widget
+metadata:
+  name: w
+  namespace: NS
+spec:
+  size: 3`)
+	res, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l1-" + ns, Objects: plan}}, diff.Options{Tables: tables(t), Selection: inventory.Selection{Env: ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]diff.Action{
+		"CustomResourceDefinition widgets." + ns + ".example.com": diff.Create,
+		"Namespace " + ns:     diff.Create,
+		"Widget " + ns + "/w": diff.Create,
+	}
+	if d := cmp.Diff(want, summary(res)); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+}
+
+func TestRunUnservedKindIsAnErrorNamingIt(t *testing.T) {
+	c := clients(t)
+	plan := objects(t, "x", `apiVersion: nothing.example.com/v1
+kind: Gadget
+metadata:
+  name: g
+  namespace: default`)
+	_, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l2", Objects: plan}}, diff.Options{Tables: tables(t)})
+	if err == nil || !kube.IsUnserved(err) || !strings.Contains(err.Error(), "kind Gadget (nothing.example.com/v1) is not served") {
+		t.Fatalf("err = %v, want an unserved-kind error naming Gadget", err)
+	}
+}
+
+func TestRunPrunePreview(t *testing.T) {
+	c := clients(t)
+	tabs := tables(t)
+	ns := fmt.Sprintf("diff-%d", nextID())
+	stack := "l3-" + ns
+	live := objects(t, ns, base+`
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+  namespace: NS
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}`)
+	applyLive(t, c, stack, live, true)
+	writeInventory(t, c, stack, live)
+	plan := live[:1] // only the namespace stays
+
+	for _, tc := range []struct {
+		name          string
+		allowDataLoss bool
+		want          map[string]diff.Action
+	}{
+		{"protected kinds are detached", false, map[string]diff.Action{
+			"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Delete, "Secret NS/creds": diff.Delete,
+			"PersistentVolumeClaim NS/data": diff.Detach,
+		}},
+		{"--allow-data-loss deletes them", true, map[string]diff.Action{
+			"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Delete, "Secret NS/creds": diff.Delete,
+			"PersistentVolumeClaim NS/data": diff.Delete,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := diff.Run(context.Background(), c, []render.Stack{{Name: stack, Objects: plan}}, diff.Options{Tables: tabs, AllowDataLoss: tc.allowDataLoss, Selection: inventory.Selection{Env: ns}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]diff.Action{}
+			for k, v := range tc.want {
+				want[strings.ReplaceAll(k, "NS", ns)] = v
+			}
+			if d := cmp.Diff(want, summary(res)); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+			for _, ch := range res.Changes {
+				if strings.Contains(ch.Diff, "CANARY") {
+					t.Errorf("secret value in the diff of %s", ch.Ref())
+				}
+			}
+		})
+	}
+
+	// A removed environment: its stack is not rendered at all.
+	res, err := diff.Run(context.Background(), c, nil, diff.Options{Tables: tabs, Selection: inventory.Selection{Env: ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]diff.Action{
+		"Namespace " + ns: diff.Detach, "ConfigMap " + ns + "/settings": diff.Delete, "Secret " + ns + "/creds": diff.Delete,
+		"PersistentVolumeClaim " + ns + "/data": diff.Detach,
+	}
+	if d := cmp.Diff(want, summary(res)); d != "" {
+		t.Errorf("orphan stack actions (-want +got):\n%s", d)
+	}
+}
+
+func TestRunUnmanagedObjectIsFlagged(t *testing.T) {
+	c := clients(t)
+	ns := fmt.Sprintf("diff-%d", nextID())
+	objs := objects(t, ns, base)
+	applyLive(t, c, "", objs, false)
+	res, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l3-" + ns, Objects: objs}}, diff.Options{Tables: tables(t), Selection: inventory.Selection{Env: ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range res.Changes {
+		if ch.Action != diff.Update || !strings.Contains(ch.Note, "not managed by kcloud") {
+			t.Errorf("%s: action %s note %q, want an update noting it is not ours", ch.Ref(), ch.Action, ch.Note)
+		}
+	}
+}
+
+// writeInventory stores objs as the stack's inventory, as cli-utils does.
+func writeInventory(t *testing.T, c *kube.Clients, stack string, objs []render.Object) {
+	t.Helper()
+	data := map[string]any{}
+	for _, o := range objs {
+		gk := schema.FromAPIVersionAndKind(o.GetAPIVersion(), o.GetKind()).GroupKind()
+		data[fmt.Sprintf("%s_%s_%s_%s", o.GetNamespace(), o.GetName(), gk.Group, gk.Kind)] = ""
+	}
+	cm := inventory.Info(stack).(interface {
+		UnstructuredInventory() *unstructured.Unstructured
+	}).UnstructuredInventory().DeepCopy()
+	cm.Object["data"] = data
+	if _, err := c.Dynamic.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace(inventory.Namespace).
+		Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,175 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/cli-utils/pkg/common"
+	cliinv "sigs.k8s.io/cli-utils/pkg/inventory"
+	"sigs.k8s.io/cli-utils/pkg/object"
+
+	"kcloud.dev/kcloud/pkg/kube"
+)
+
+// Where inventories live and how they are named and labelled.
+const (
+	Namespace  = "kube-system"
+	NamePrefix = "kcloud-inventory-"
+	// StackLabel names the stack of an inventory ConfigMap.
+	StackLabel = "kcloud.dev/stack"
+	// ManagedByLabel and ManagedBy mark kcloud's own objects.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedBy      = "kcloud"
+)
+
+// Name returns the name of a stack's inventory ConfigMap.
+func Name(stack string) string { return NamePrefix + stack }
+
+// ID returns a stack's inventory ID: the value cli-utils writes in the
+// config.k8s.io/owning-inventory annotation of every object it applies.
+func ID(stack string) string { return "kcloud-" + stack }
+
+// OwningAnnotation is the annotation that names an object's inventory.
+const OwningAnnotation = cliinv.OwningInventoryKey
+
+// Info returns the cli-utils inventory of a stack.
+func Info(stack string) cliinv.Info {
+	cm := &unstructured.Unstructured{}
+	cm.SetAPIVersion("v1")
+	cm.SetKind("ConfigMap")
+	cm.SetNamespace(Namespace)
+	cm.SetName(Name(stack))
+	cm.SetLabels(map[string]string{
+		common.InventoryLabel: ID(stack),
+		StackLabel:            stack,
+		ManagedByLabel:        ManagedBy,
+	})
+	return cliinv.WrapInventoryInfoObj(cm)
+}
+
+// NewClient returns the cli-utils inventory client for c.
+func NewClient(c *kube.Clients) (cliinv.Client, error) {
+	ic, err := cliinv.ClusterClientFactory{StatusPolicy: cliinv.StatusPolicyNone}.NewClient(c.Factory)
+	if err != nil {
+		return nil, fmt.Errorf("inventory client: %w", err)
+	}
+	return ic, nil
+}
+
+// Stack is one inventory found in the cluster.
+type Stack struct {
+	Name    string
+	Objects object.ObjMetadataSet
+}
+
+// Get reads a stack's inventory. found is false when it has none.
+func Get(ctx context.Context, c kubernetes.Interface, stack string) (objs object.ObjMetadataSet, found bool, err error) {
+	cm, err := c.CoreV1().ConfigMaps(Namespace).Get(ctx, Name(stack), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("inventory of stack %s: %w", stack, err)
+	}
+	objs, err = parse(cm.Data)
+	if err != nil {
+		return nil, true, fmt.Errorf("inventory of stack %s: %w", stack, err)
+	}
+	return objs, true, nil
+}
+
+// List returns every kcloud inventory in the cluster, sorted by stack in
+// apply order.
+func List(ctx context.Context, c kubernetes.Interface) ([]Stack, error) {
+	list, err := c.CoreV1().ConfigMaps(Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: ManagedByLabel + "=" + ManagedBy + "," + StackLabel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list inventories: %w", err)
+	}
+	var out []Stack
+	for _, cm := range list.Items {
+		stack := cm.Labels[StackLabel]
+		if cm.Name != Name(stack) {
+			continue
+		}
+		objs, err := parse(cm.Data)
+		if err != nil {
+			return nil, fmt.Errorf("inventory of stack %s: %w", stack, err)
+		}
+		out = append(out, Stack{Name: stack, Objects: objs})
+	}
+	sort.Slice(out, func(i, j int) bool { return StackLess(out[i].Name, out[j].Name) })
+	return out, nil
+}
+
+func parse(data map[string]string) (object.ObjMetadataSet, error) {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(object.ObjMetadataSet, 0, len(keys))
+	for _, k := range keys {
+		id, err := object.ParseObjMetadata(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// ParseStack splits a stack name (l1, l3-prod) into its layer order and
+// environment.
+func ParseStack(stack string) (order int, env string, ok bool) {
+	if !strings.HasPrefix(stack, "l") {
+		return 0, "", false
+	}
+	num, env, _ := strings.Cut(stack[1:], "-")
+	order, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, "", false
+	}
+	return order, env, true
+}
+
+// StackLess orders stacks for applying: by layer, then environment.
+func StackLess(a, b string) bool {
+	oa, ea, _ := ParseStack(a)
+	ob, eb, _ := ParseStack(b)
+	if oa != ob {
+		return oa < ob
+	}
+	return ea < eb
+}
+
+// Selection is what --layer and --env pick, in the contract's terms: a
+// layer's order (0: any) and an environment (empty: any; with no layer it
+// selects that environment's per-env stacks only).
+type Selection struct {
+	Order int
+	Env   string
+}
+
+// Match reports whether the selection picks stack.
+func (s Selection) Match(stack string) bool {
+	order, env, ok := ParseStack(stack)
+	if !ok {
+		return false
+	}
+	if s.Order != 0 && order != s.Order {
+		return false
+	}
+	if s.Env != "" && env != s.Env {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,222 @@
+package printer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"kcloud.dev/kcloud/pkg/diff"
+)
+
+// MarkdownLimit is GitHub's comment size with room to spare: a markdown diff
+// is cut to fit it.
+const MarkdownLimit = 60000
+
+// DiffOptions say how to print a diff.
+type DiffOptions struct {
+	// Format is text, markdown or json.
+	Format string
+	// Color colours text output (a terminal only).
+	Color bool
+	// Limit caps markdown output; default MarkdownLimit.
+	Limit int
+}
+
+// DiffRecord is one object in -o json output.
+type DiffRecord struct {
+	Stack      string `json:"stack"`
+	Action     string `json:"action"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	Component  string `json:"component,omitempty"`
+	Note       string `json:"note,omitempty"`
+	Diff       string `json:"diff"`
+}
+
+// Diff prints a diff result.
+func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
+	switch opts.Format {
+	case "", "text":
+		return diffText(w, res, opts.Color)
+	case "markdown":
+		limit := opts.Limit
+		if limit <= 0 {
+			limit = MarkdownLimit
+		}
+		_, err := io.WriteString(w, diffMarkdown(res, limit))
+		return err
+	case "json":
+		recs := make([]DiffRecord, 0, len(res.Changes))
+		for _, c := range res.Changes {
+			recs = append(recs, DiffRecord{
+				Stack: c.Stack, Action: string(c.Action), APIVersion: c.GVK.GroupVersion().String(), Kind: c.GVK.Kind,
+				Namespace: c.Namespace, Name: c.Name, Component: c.Component, Note: c.Note, Diff: c.Diff,
+			})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(recs)
+	default:
+		return fmt.Errorf("output format %q: use text, markdown or json", opts.Format)
+	}
+}
+
+const (
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	cyan   = "\x1b[36m"
+	bold   = "\x1b[1m"
+	reset  = "\x1b[0m"
+)
+
+var actionSign = map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "-", diff.Detach: "!"}
+
+func diffText(w io.Writer, res *diff.Result, color bool) error {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + reset
+	}
+	var b strings.Builder
+	for _, c := range res.Changes {
+		if !c.Changed() {
+			continue
+		}
+		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref(), c.Stack)
+		fmt.Fprintln(&b, paint(bold, head))
+		if c.Note != "" {
+			fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
+		}
+		for _, line := range strings.SplitAfter(c.Diff, "\n") {
+			if line == "" {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+				b.WriteString(paint(bold, strings.TrimSuffix(line, "\n")) + "\n")
+			case strings.HasPrefix(line, "+"):
+				b.WriteString(paint(green, strings.TrimSuffix(line, "\n")) + "\n")
+			case strings.HasPrefix(line, "-"):
+				b.WriteString(paint(red, strings.TrimSuffix(line, "\n")) + "\n")
+			case strings.HasPrefix(line, "@@"):
+				b.WriteString(paint(cyan, strings.TrimSuffix(line, "\n")) + "\n")
+			default:
+				b.WriteString(line)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STACK\tCREATE\tUPDATE\tDELETE\tDETACH\tUNCHANGED")
+	var tot diff.StackSummary
+	for _, s := range res.Summary() {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", s.Stack, s.Create, s.Update, s.Delete, s.Detach, s.Unchanged)
+		tot.Create += s.Create
+		tot.Update += s.Update
+		tot.Delete += s.Delete
+		tot.Detach += s.Detach
+		tot.Unchanged += s.Unchanged
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, totals(tot))
+	return err
+}
+
+func totals(t diff.StackSummary) string {
+	if t.Create+t.Update+t.Delete+t.Detach == 0 {
+		return fmt.Sprintf("No changes (%d objects unchanged).", t.Unchanged)
+	}
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d to detach, %d unchanged.",
+		t.Create, t.Update, t.Delete, t.Detach, t.Unchanged)
+}
+
+func diffMarkdown(res *diff.Result, limit int) string {
+	var head strings.Builder
+	head.WriteString("### kcloud diff\n\n")
+	head.WriteString("| stack | create | update | delete | detach | unchanged |\n|---|---:|---:|---:|---:|---:|\n")
+	var tot diff.StackSummary
+	for _, s := range res.Summary() {
+		fmt.Fprintf(&head, "| `%s` | %d | %d | %d | %d | %d |\n", s.Stack, s.Create, s.Update, s.Delete, s.Detach, s.Unchanged)
+		tot.Create += s.Create
+		tot.Update += s.Update
+		tot.Delete += s.Delete
+		tot.Detach += s.Detach
+		tot.Unchanged += s.Unchanged
+	}
+	fmt.Fprintf(&head, "\n%s\n\n", totals(tot))
+
+	var sections []string
+	var refs []string
+	for _, c := range res.Changes {
+		if !c.Changed() {
+			continue
+		}
+		var s strings.Builder
+		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref()), c.Stack)
+		if c.Note != "" {
+			fmt.Fprintf(&s, "_%s_\n\n", mdEscape(c.Note))
+		}
+		if c.Diff != "" {
+			fence := "```"
+			for strings.Contains(c.Diff, fence) {
+				fence += "`"
+			}
+			fmt.Fprintf(&s, "%sdiff\n%s%s\n\n", fence, c.Diff, fence)
+		}
+		s.WriteString("</details>\n")
+		sections = append(sections, s.String())
+		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref(), c.Stack))
+	}
+
+	out := head.String()
+	for i, s := range sections {
+		// Leave room for the note naming what would be cut after s.
+		if len(out)+len(s)+cutNoteRoom(refs[i+1:], limit) > limit {
+			return out + cutNote(refs[i:], limit)
+		}
+		out += s
+	}
+	return out
+}
+
+const maxCutNames = 20
+
+func cutNoteRoom(refs []string, limit int) int {
+	if len(refs) == 0 {
+		return 0
+	}
+	return len(cutNote(refs, limit))
+}
+
+func cutNote(refs []string, limit int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n> **Cut:** this comment is capped at %d characters; %d more changed object(s) are not shown:", limit, len(refs))
+	for i, r := range refs {
+		if i == maxCutNames {
+			fmt.Fprintf(&b, " and %d more", len(refs)-maxCutNames)
+			break
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(" " + mdEscape(r))
+	}
+	b.WriteString(". Run `kcloud diff` for the whole diff.\n")
+	return b.String()
+}
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "_", "\\_", "*", "\\*")
+	return r.Replace(s)
+}

@@ -1,0 +1,97 @@
+package printer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/pkg/diff"
+)
+
+func changes(n, diffLen int) *diff.Result {
+	res := &diff.Result{Stacks: []string{"l1", "l4-prod"}}
+	gvk := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	for i := range n {
+		res.Changes = append(res.Changes, diff.Change{
+			Stack: "l4-prod", Action: diff.Update, GVK: gvk, Namespace: "apps-prod", Name: fmt.Sprintf("cm-%03d", i),
+			Diff: "--- a\n+++ b\n@@ -1 +1 @@\n-" + strings.Repeat("x", diffLen) + "\n+y\n",
+		})
+	}
+	res.Changes = append(res.Changes, diff.Change{Stack: "l1", Action: diff.Unchanged, GVK: gvk, Name: "same"})
+	return res
+}
+
+func TestDiffMarkdownIsCappedAndSaysWhatWasCut(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		res     *diff.Result
+		wantCut int
+	}{
+		{"small diff is whole", changes(3, 10), 0},
+		{"large diff is cut", changes(200, 1000), -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Diff(&b, tc.res, DiffOptions{Format: "markdown"}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if len(out) > MarkdownLimit {
+				t.Errorf("markdown is %d characters, over %d", len(out), MarkdownLimit)
+			}
+			shown := strings.Count(out, "<details>")
+			cut := strings.Contains(out, "**Cut:**")
+			if tc.wantCut == 0 {
+				if cut || shown != 3 {
+					t.Errorf("shown %d sections, cut %v; want all 3 and no cut", shown, cut)
+				}
+				return
+			}
+			if !cut || !strings.Contains(out, fmt.Sprintf("%d more changed object(s)", 200-shown)) || !strings.Contains(out, fmt.Sprintf("ConfigMap apps-prod/cm-%03d (l4-prod)", shown)) {
+				t.Errorf("the cut note does not name what was cut (%d shown):\n%s", shown, out[len(out)-600:])
+			}
+			if !strings.Contains(out, "| `l4-prod` | 0 | 200 | 0 | 0 | 0 |") {
+				t.Errorf("summary table missing:\n%s", out[:400])
+			}
+		})
+	}
+}
+
+func TestDiffJSONHasOneRecordPerObject(t *testing.T) {
+	var b bytes.Buffer
+	if err := Diff(&b, changes(2, 1), DiffOptions{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []DiffRecord
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"l4-prod update v1 ConfigMap apps-prod/cm-000", "l4-prod update v1 ConfigMap apps-prod/cm-001", "l1 unchanged v1 ConfigMap /same"}
+	var gotS []string
+	for _, r := range got {
+		gotS = append(gotS, fmt.Sprintf("%s %s %s %s %s/%s", r.Stack, r.Action, r.APIVersion, r.Kind, r.Namespace, r.Name))
+	}
+	if d := cmp.Diff(want, gotS); d != "" {
+		t.Errorf("records (-want +got):\n%s", d)
+	}
+}
+
+func TestDiffTextColoursOnlyWhenAsked(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := Diff(&b, changes(1, 1), DiffOptions{Format: "text", Color: color}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "\x1b["); got != color {
+			t.Errorf("color %v: escape codes present = %v", color, got)
+		}
+		if !strings.Contains(b.String(), "0 to create, 1 to update, 0 to delete, 0 to detach, 1 unchanged.") {
+			t.Errorf("no totals line:\n%s", b.String())
+		}
+	}
+}
