@@ -81,13 +81,7 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 			}
 			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
 			out, err := apply.Run(cmd.Context(), lv.clients, res.Stacks, opts)
-			if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
-				err = perr
-			}
-			if err != nil {
-				return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
-			}
-			return nil
+			return finishApply(g, lv, out, err)
 		},
 	}
 	addApplyFlags(cmd, &flags)
@@ -95,6 +89,18 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 	cmd.Flags().BoolVar(&flags.allowEmpty, "allow-empty", false, "prune stacks that render nothing while their inventory is not empty (a removed environment)")
 	addSelectFlags(cmd, &layer, &env)
 	return cmd
+}
+
+// finishApply prints the summary of an apply or destroy and maps its error
+// to exit 1, with advice and Secret values masked.
+func finishApply(g *globals, lv *live, out *apply.Result, err error) error {
+	if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
+		return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
+	}
+	return nil
 }
 
 // applyAdvice adds what to do to errors the user can act on.

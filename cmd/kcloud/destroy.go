@@ -49,13 +49,7 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			}
 			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
 			out, err := apply.Destroy(cmd.Context(), lv.clients, stack, opts)
-			if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
-				err = perr
-			}
-			if err != nil {
-				return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
-			}
-			return nil
+			return finishApply(g, lv, out, err)
 		},
 	}
 	addApplyFlags(cmd, &flags)
