@@ -306,6 +306,8 @@ func schemaStep(v cue.Value, p string) cue.Value {
 	return v.LookupPath(cue.MakePath(cue.Str(p).Optional()))
 }
 
+// step descends one element of an error path into a data value: a number
+// is an index where the value is a list, a field name elsewhere.
 func step(v cue.Value, p string) cue.Value {
 	if v.IncompleteKind() == cue.ListKind {
 		if i, err := strconv.Atoi(p); err == nil {

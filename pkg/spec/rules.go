@@ -18,7 +18,7 @@ func (l *loader) checkRules() {
 	l.checkDependsOn()
 }
 
-// comp returns a component's position at a path inside its document.
+// compPos returns a component's position at a path inside its document.
 func (l *loader) compPos(c *Component, path string) Pos {
 	return posAt(l.srcs[c], path, c.File)
 }
@@ -68,19 +68,18 @@ func (l *loader) checkOneCluster(c *Cluster) {
 
 	// Nodes: unique names, at least one server.
 	servers := 0
-	first := map[string]Node{}
+	first := map[string]Pos{} // where each node name is first written
 	for i, n := range c.Nodes {
 		if n.Role == RoleServer {
 			servers++
 		}
 		np := pos(fmt.Sprintf("spec.nodes[%d].name", i))
-		if prev, dup := first[n.Name]; dup {
-			pp := pos(fmt.Sprintf("spec.nodes[%d].name", indexOfNode(c.Nodes, prev.Name)))
+		if pp, dup := first[n.Name]; dup {
 			l.diags.errorf(np, "duplicate node name %q (first at %s)", n.Name, pp)
 			l.diags.errorf(pp, "duplicate node name %q (again at %s)", n.Name, np)
 			continue
 		}
-		first[n.Name] = n
+		first[n.Name] = np
 	}
 	if servers == 0 {
 		l.diags.errorf(pos("spec.nodes"), "spec.nodes: at least one node must have role server")
@@ -113,15 +112,6 @@ func (l *loader) checkOneCluster(c *Cluster) {
 		l.diags.errorf(pos("spec.environments"), "spec.environments: must include %s; missing %s",
 			strings.Join(l.tabs.RequiredEnvs, " and "), strings.Join(missing, ", "))
 	}
-}
-
-func indexOfNode(nodes []Node, name string) int {
-	for i, n := range nodes {
-		if n.Name == name {
-			return i
-		}
-	}
-	return 0
 }
 
 // checkNames reports components sharing a metadata.name, at both places.
