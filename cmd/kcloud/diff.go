@@ -12,6 +12,7 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -88,7 +89,7 @@ type live struct {
 	clients   *kube.Clients
 	tables    *spec.Tables
 	selection inventory.Selection
-	redactor  *diff.Redactor
+	redactor  *redact.Redactor
 }
 
 // connect masks the plan's Secret values in every log line from here on,
@@ -104,7 +105,7 @@ func connect(cmd *cobra.Command, g *globals, res *render.Result, layer, env stri
 			objs = append(objs, s.Unstructured()...)
 		}
 	}
-	red := diff.NewRedactor(objs)
+	red := redact.NewRedactor(objs)
 	redactLogs(cmd, g, red)
 	var sel inventory.Selection
 	if layer != "" {
@@ -128,7 +129,7 @@ func connect(cmd *cobra.Command, g *globals, res *render.Result, layer, env stri
 
 // redactLogs rebuilds the logger so that it writes through red, and routes
 // client-go's klog lines into it.
-func redactLogs(cmd *cobra.Command, g *globals, red *diff.Redactor) {
+func redactLogs(cmd *cobra.Command, g *globals, red *redact.Redactor) {
 	if g.logFormat == "" {
 		g.logFormat = "console"
 		if os.Getenv("CI") == "true" || !isTerminal(g.stderr) {

@@ -28,6 +28,7 @@ import (
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -58,7 +59,7 @@ type Options struct {
 	// Lock tunes the apply lock.
 	Lock inventory.LockOptions
 	// Redactor masks Secret values in errors; nil builds one from the plan.
-	Redactor *diff.Redactor
+	Redactor *redact.Redactor
 	// Events receives progress; nil drops it.
 	Events func(Event)
 	// Workers bounds concurrent requests of dry runs and health checks.
@@ -73,7 +74,7 @@ func (o *Options) defaults(objs []*unstructured.Unstructured) error {
 		o.Timeout = DefaultTimeout
 	}
 	if o.Redactor == nil {
-		o.Redactor = diff.NewRedactor(objs)
+		o.Redactor = redact.NewRedactor(objs)
 	}
 	if o.Events == nil {
 		o.Events = func(Event) {}

@@ -12,6 +12,7 @@ import (
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -137,7 +138,7 @@ func (r *Report) Healthy() bool {
 
 // Status reports each rendered stack's inventory, its objects' health and
 // its drift from the plan, and checks the K3s-owned StorageClasses.
-func Status(ctx context.Context, c *kube.Clients, stacks []render.Stack, tables *spec.Tables, red *diff.Redactor) (*Report, error) {
+func Status(ctx context.Context, c *kube.Clients, stacks []render.Stack, tables *spec.Tables, red *redact.Redactor) (*Report, error) {
 	rep := &Report{}
 	planned, err := diff.Run(ctx, c, stacks, diff.Options{Tables: tables, NoOrphans: true, Redactor: red})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -46,7 +47,7 @@ type Options struct {
 	// Workers bounds concurrent requests; default DefaultWorkers.
 	Workers int
 	// Redactor hides Secret values in errors; nil builds one from the plan.
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// OnLive, when set, receives each live object read (nil: there is
 	// none), unmasked: for callers that reuse the reads. Never print them.
 	OnLive func(gvr schema.GroupVersionResource, namespace, name string, live *unstructured.Unstructured)
@@ -67,7 +68,7 @@ func Run(ctx context.Context, c *kube.Clients, stacks []render.Stack, opts Optio
 		all = append(all, s.Unstructured()...)
 	}
 	if opts.Redactor == nil {
-		opts.Redactor = NewRedactor(all)
+		opts.Redactor = redact.NewRedactor(all)
 	}
 	d := &differ{c: c, opts: opts, plan: newPlan(all), reader: kube.NewReader(c), log: zerolog.Ctx(ctx)}
 
@@ -292,7 +293,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return d.created(ch, planned), nil
 	}
 	before, after := Normalize(live), Normalize(planned)
-	MaskSecrets(before, after)
+	redact.MaskSecrets(before, after)
 	ch.Before, ch.After = before, after
 	ch.Action = Unchanged
 	// Most objects of a plan are unchanged: compare before rendering YAML.
@@ -327,7 +328,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 
 func (d *differ) created(ch Change, obj *unstructured.Unstructured) Change {
 	after := Normalize(obj)
-	MaskSecrets(nil, after)
+	redact.MaskSecrets(nil, after)
 	ch.Action = Create
 	ch.After = after
 	ch.Diff, _ = unified(ch.Ref(), nil, after)
@@ -372,7 +373,7 @@ func (d *differ) prune(ctx context.Context, stack string, id object.ObjMetadata)
 		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
 	}
 	before := Normalize(live)
-	MaskSecrets(before, nil)
+	redact.MaskSecrets(before, nil)
 	ch.Before = before
 	owner := live.GetAnnotations()[inventory.OwningAnnotation]
 	switch {
@@ -448,4 +449,22 @@ func toYAML(obj *unstructured.Unstructured) (string, error) {
 	}
 	b, err := yaml.Marshal(obj.Object)
 	return string(b), err
+}
+
+// Normalize returns a copy of obj without what the server owns and no one
+// diffs: managedFields, resourceVersion, uid, generation, timestamps and
+// status. Nil stays nil.
+func Normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	if obj == nil {
+		return nil
+	}
+	out := obj.DeepCopy()
+	for _, f := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"} {
+		unstructured.RemoveNestedField(out.Object, "metadata", f)
+	}
+	unstructured.RemoveNestedField(out.Object, "status")
+	if len(out.GetAnnotations()) == 0 {
+		unstructured.RemoveNestedField(out.Object, "metadata", "annotations")
+	}
+	return out
 }

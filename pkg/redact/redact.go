@@ -1,4 +1,4 @@
-package diff
+package redact
 
 import (
 	"encoding/base64"
@@ -20,24 +20,6 @@ const MaskChanged = "*** (changed)"
 // lastApplied is kubectl's client-side apply annotation: on a Secret it
 // holds the values.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// Normalize returns a copy of obj without what the server owns and no one
-// diffs: managedFields, resourceVersion, uid, generation, timestamps and
-// status. Nil stays nil.
-func Normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
-	if obj == nil {
-		return nil
-	}
-	out := obj.DeepCopy()
-	for _, f := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"} {
-		unstructured.RemoveNestedField(out.Object, "metadata", f)
-	}
-	unstructured.RemoveNestedField(out.Object, "status")
-	if len(out.GetAnnotations()) == 0 {
-		unstructured.RemoveNestedField(out.Object, "metadata", "annotations")
-	}
-	return out
-}
 
 // IsSecret reports whether obj is a core Secret.
 func IsSecret(obj *unstructured.Unstructured) bool {

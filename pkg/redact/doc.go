@@ -1,0 +1,4 @@
+// Package redact keeps Secret values out of everything kcloud prints:
+// MaskSecrets masks them in structured objects (diffs, status), and a
+// Redactor hides the values it learned in free text (errors, log lines).
+package redact
