@@ -11,6 +11,7 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // applyFlags are shared by apply and destroy.
@@ -26,21 +27,22 @@ func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
 	cmd.Flags().BoolVar(&f.allowDataLoss, "allow-data-loss", false, "delete PersistentVolumeClaims, Namespaces, CRDs and detach-annotated objects when pruning, instead of detaching them")
 }
 
-func (f *applyFlags) options(lv *live) (apply.Options, error) {
+// options are the run's options; events are logged.
+func (f *applyFlags) options(g *globals, tables *spec.Tables) (apply.Options, error) {
 	if f.timeout <= 0 {
 		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--timeout %s: must be positive (waits are never infinite; use --wait=false not to wait)", f.timeout))
 	}
 	return apply.Options{
-		Tables:        lv.tables,
-		Selection:     lv.selection,
+		Tables:        tables,
 		DryRun:        f.dryRun,
 		Wait:          f.wait,
 		Timeout:       f.timeout,
 		Adopt:         f.adopt,
 		AllowDataLoss: f.allowDataLoss,
 		AllowEmpty:    f.allowEmpty,
-		Redactor:      lv.redactor,
+		Redactor:      g.red,
 		Lock:          inventory.LockOptions{Holder: inventory.DefaultHolder()},
+		Events:        func(e apply.Event) { printer.LogEvent(g.log, e) },
 	}, nil
 }
 
@@ -67,21 +69,20 @@ pruned with --allow-empty.
 One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
 removes one a killed run left. Exit 0 when done, 1 on any error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
+			plan, tables, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
 			if err != nil {
 				return err
 			}
-			lv, err := connect(cmd, g, res, layer, env)
+			c, err := connect(g, tables)
 			if err != nil {
 				return err
 			}
-			opts, err := flags.options(lv)
+			opts, err := flags.options(g, tables)
 			if err != nil {
 				return err
 			}
-			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
-			out, err := apply.Run(cmd.Context(), lv.clients, res.Stacks, opts)
-			return finishApply(g, lv, out, err)
+			out, err := apply.Run(cmd.Context(), c, plan, opts)
+			return finishApply(g, out, err)
 		},
 	}
 	addApplyFlags(cmd, &flags)
@@ -93,12 +94,12 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 
 // finishApply prints the summary of an apply or destroy and maps its error
 // to exit 1, with advice and Secret values masked.
-func finishApply(g *globals, lv *live, out *apply.Result, err error) error {
+func finishApply(g *globals, out *apply.Result, err error) error {
 	if perr := printer.ApplySummary(g.stdout, out); perr != nil && err == nil {
 		err = perr
 	}
 	if err != nil {
-		return withCode(exitFailed, lv.redactor.Error(applyAdvice(err)))
+		return withCode(exitFailed, g.red.Error(applyAdvice(err)))
 	}
 	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"kcloud.dev/kcloud/pkg/apply"
-	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 func newDestroyCmd(g *globals) *cobra.Command {
@@ -28,12 +28,14 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			if layer == "" {
 				return withCode(exitUsage, fmt.Errorf("--layer is required: destroy works on one stack"))
 			}
-			lv, err := connect(cmd, g, nil, layer, env)
+			tables, err := spec.LoadTables()
 			if err != nil {
-				return err
+				return withCode(exitFailed, err)
 			}
-			l, _ := lv.tables.Layer(layer)
+			l, ok := tables.Layer(layer)
 			switch {
+			case !ok:
+				return withCode(exitUsage, fmt.Errorf("--layer %q: use one of %v", layer, tables.LayerIDs()))
 			case l.PerEnv() && env == "":
 				return withCode(exitUsage, fmt.Errorf("--layer %s exists once per environment: add --env", layer))
 			case !l.PerEnv() && env != "":
@@ -43,13 +45,16 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			if !yes && !flags.dryRun {
 				return withCode(exitUsage, fmt.Errorf("destroy deletes every object of stack %s: pass --yes (or --dry-run to see what it would do)", stack))
 			}
-			opts, err := flags.options(lv)
+			opts, err := flags.options(g, tables)
 			if err != nil {
 				return err
 			}
-			opts.Events = func(e apply.Event) { printer.LogEvent(g.log, e) }
-			out, err := apply.Destroy(cmd.Context(), lv.clients, stack, opts)
-			return finishApply(g, lv, out, err)
+			c, err := connect(g, tables)
+			if err != nil {
+				return err
+			}
+			out, err := apply.Destroy(cmd.Context(), c, stack, opts)
+			return finishApply(g, out, err)
 		},
 	}
 	addApplyFlags(cmd, &flags)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -25,11 +26,12 @@ func loadSpecs(g *globals, dirs []string) (*spec.Tree, error) {
 
 // loadAndRender loads and renders dirs the way diff and apply consume
 // them: every ${NAME} must be set and pinned manifest URLs are fetched.
-// Nothing reaches a cluster unless this succeeds.
-func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, error) {
+// Nothing reaches a cluster unless this succeeds. The redactor learns the
+// plan's Secret values.
+func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, error) {
 	tree, err := loadSpecs(g, dirs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv
@@ -39,9 +41,25 @@ func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.O
 	}
 	res, diags := render.Render(ctx, tree, opts)
 	if err := reportDiagnostics(g, diags); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return res, nil
+	g.red.Add(res.Unstructured()...)
+	return res, tree.Tables, nil
+}
+
+// connect builds the clients of the cluster --kubeconfig, --context and
+// KUBECONFIG name, once per command; tables (nil: none) give the hints of
+// unserved kinds.
+func connect(g *globals, tables *spec.Tables) (*kube.Clients, error) {
+	opts := kube.Options{Kubeconfig: g.kubeconfig, Context: g.context, Warnings: kube.WarningLogger(g.log, g.red.String)}
+	if tables != nil {
+		opts.Hint = tables.Hint
+	}
+	c, err := kube.New(opts)
+	if err != nil {
+		return nil, withCode(exitFailed, err)
+	}
+	return c, nil
 }
 
 // reportDiagnostics prints diags to stderr and turns errors into exit 1.

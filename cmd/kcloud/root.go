@@ -11,6 +11,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
 )
 
 // Exit codes shared by every command; diff uses 1 for "changes".
@@ -48,12 +51,15 @@ type globals struct {
 	logFormat  string
 
 	stdout, stderr io.Writer
-	log            zerolog.Logger
+	// log writes to stderr through red, which learns the plan's Secret
+	// values once it is rendered; both are built once per run.
+	log zerolog.Logger
+	red *redact.Redactor
 }
 
 // run executes kcloud with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, red: redact.NewRedactor(nil)}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -65,12 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "kcloud: %v\n", ee.err)
+			fmt.Fprintf(stderr, "kcloud: %s\n", g.red.String(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Cobra's own errors (unknown flag, wrong arguments) are usage errors.
-	fmt.Fprintf(stderr, "kcloud: %v\n", err)
+	fmt.Fprintf(stderr, "kcloud: %s\n", g.red.String(err.Error()))
 	if isUsageError(err) {
 		return exitUsage
 	}
@@ -102,6 +108,7 @@ cluster to do it.`,
 				return withCode(exitUsage, err)
 			}
 			g.log = log
+			kube.RouteKlog(log, g.red.String)
 			cmd.SetContext(log.WithContext(cmd.Context()))
 			return nil
 		},
@@ -132,8 +139,8 @@ cluster to do it.`,
 	return cmd
 }
 
-// newLogger builds the zerolog logger on stderr: console for people on a
-// terminal, JSON lines for CI and pipes.
+// newLogger builds the zerolog logger on stderr, through the redactor:
+// console for people on a terminal, JSON lines for CI and pipes.
 func newLogger(g *globals) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(g.logLevel)
 	if err != nil || g.logLevel == "" {
@@ -149,9 +156,9 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 	var w io.Writer
 	switch format {
 	case "json":
-		w = g.stderr
+		w = g.red.Writer(g.stderr)
 	case "console":
-		w = zerolog.ConsoleWriter{Out: g.stderr, NoColor: !isTerminal(g.stderr), TimeFormat: "15:04:05"}
+		w = zerolog.ConsoleWriter{Out: g.red.Writer(g.stderr), NoColor: !isTerminal(g.stderr), TimeFormat: "15:04:05"}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
 	}

@@ -5,9 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/status"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -26,17 +27,17 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
 			}
-			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			plan, tables, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return err
 			}
-			lv, err := connect(cmd, g, res, flags.layer, flags.env)
+			c, err := connect(g, tables)
 			if err != nil {
 				return err
 			}
-			rep, err := apply.Status(cmd.Context(), lv.clients, res.Stacks, lv.tables, lv.redactor)
+			rep, err := status.Run(cmd.Context(), c, plan, diff.Options{Tables: tables, Redactor: g.red})
 			if err != nil {
-				return withCode(exitFailed, lv.redactor.Error(err))
+				return withCode(exitFailed, g.red.Error(err))
 			}
 			if err := printer.Status(g.stdout, rep, flags.output); err != nil {
 				return withCode(exitFailed, err)

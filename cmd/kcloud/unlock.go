@@ -19,11 +19,11 @@ an apply or destroy was killed and you do not want to wait for its lock to
 expire. Exit 0 when a lock was removed or there was none.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lv, err := connect(cmd, g, nil, "", "")
+			c, err := connect(g, nil)
 			if err != nil {
 				return err
 			}
-			lease, err := inventory.Unlock(cmd.Context(), lv.clients.Typed)
+			lease, err := inventory.Unlock(cmd.Context(), c.Typed)
 			if errors.Is(err, inventory.ErrNotLocked) {
 				fmt.Fprintln(g.stdout, "not locked")
 				return nil

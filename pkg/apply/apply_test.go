@@ -18,6 +18,7 @@ import (
 
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
@@ -40,7 +41,12 @@ func setup(t *testing.T) (*kube.Clients, apply.Options, string) {
 		t.Fatal(err)
 	}
 	counter++
-	return c, apply.Options{Tables: tabs, Selection: inventory.Selection{Env: "none"}}, fmt.Sprintf("t%d", counter)
+	return c, apply.Options{Tables: tabs}, fmt.Sprintf("t%d", counter)
+}
+
+// plan is the plan of stacks, selecting no other test's stacks for pruning.
+func plan(stacks ...render.Stack) *render.Result {
+	return render.NewResult(render.Selection{Env: "none"}, stacks...)
 }
 
 // stack parses YAML documents into a stack, NS replaced by ns.
@@ -65,7 +71,7 @@ func TestLostLockStopsPruningBeforeAnyDelete(t *testing.T) {
 	c, opts, id := setup(t)
 	ns := "lost-" + id
 	full := stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)
-	if _, err := apply.Run(context.Background(), c, []render.Stack{full}, opts); err != nil {
+	if _, err := apply.Run(context.Background(), c, plan(full), opts); err != nil {
 		t.Fatal(err)
 	}
 	// The next apply prunes the ConfigMap, but loses its lock first (an
@@ -77,7 +83,7 @@ func TestLostLockStopsPruningBeforeAnyDelete(t *testing.T) {
 			}
 		}
 	}
-	_, err := apply.Run(context.Background(), c, []render.Stack{stack(t, "l4-"+id, ns, nsDoc)}, opts)
+	_, err := apply.Run(context.Background(), c, plan(stack(t, "l4-"+id, ns, nsDoc)), opts)
 	if err == nil || !strings.Contains(err.Error(), "lost") {
 		t.Errorf("err = %v, want the lost lock", err)
 	}
@@ -93,23 +99,23 @@ func TestPruneDetachesProtectedKindsUnlessDataLossIsAllowed(t *testing.T) {
 		wantStatus    map[string]string
 		wantDetached  int
 	}{
-		{"detach", false, map[string]string{"ConfigMap": apply.Deleted, "PersistentVolumeClaim": apply.Detached}, 1},
-		{"allow data loss", true, map[string]string{"ConfigMap": apply.Deleted, "PersistentVolumeClaim": apply.Deleted}, 0},
+		{"detach", false, map[string]string{"ConfigMap": "deleted", "PersistentVolumeClaim": "detached"}, 1},
+		{"allow data loss", true, map[string]string{"ConfigMap": "deleted", "PersistentVolumeClaim": "deleted"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, opts, id := setup(t)
 			ns := "prune-" + id
-			if _, err := apply.Run(context.Background(), c, []render.Stack{stack(t, "l3-"+id, ns, nsDoc+"\n---\n"+cmDoc+"\n---\n"+pvcDoc)}, opts); err != nil {
+			if _, err := apply.Run(context.Background(), c, plan(stack(t, "l3-"+id, ns, nsDoc+"\n---\n"+cmDoc+"\n---\n"+pvcDoc)), opts); err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]string{}
 			opts.AllowDataLoss = tc.allowDataLoss
 			opts.Events = func(e apply.Event) {
 				if e.Type == apply.ObjectEvent && (e.Op == apply.OpPrune || e.Op == apply.OpDelete) {
-					got[e.Object.GroupKind.Kind] = e.Status
+					got[e.Object.GroupKind.Kind] = e.Status()
 				}
 			}
-			res, err := apply.Run(context.Background(), c, []render.Stack{stack(t, "l3-"+id, ns, nsDoc)}, opts)
+			res, err := apply.Run(context.Background(), c, plan(stack(t, "l3-"+id, ns, nsDoc)), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,10 +141,10 @@ func TestPruneDetachesProtectedKindsUnlessDataLossIsAllowed(t *testing.T) {
 func TestEmptyStackIsRefused(t *testing.T) {
 	c, opts, id := setup(t)
 	ns := "empty-" + id
-	if _, err := apply.Run(context.Background(), c, []render.Stack{stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)}, opts); err != nil {
+	if _, err := apply.Run(context.Background(), c, plan(stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)), opts); err != nil {
 		t.Fatal(err)
 	}
-	_, err := apply.Run(context.Background(), c, []render.Stack{{Name: "l4-" + id}}, opts)
+	_, err := apply.Run(context.Background(), c, plan(render.Stack{Name: "l4-" + id}), opts)
 	var empty *apply.EmptyStackError
 	if !errors.As(err, &empty) || empty.Objects != 2 {
 		t.Fatalf("err = %v, want an EmptyStackError for 2 objects", err)
@@ -178,47 +184,44 @@ metadata:
 spec: {acme: {server: https://acme.example.com}}`)
 
 	// diff shows the custom resource as a create, not an error.
-	planned, err := diff.Run(context.Background(), c, []render.Stack{s}, diff.Options{Tables: tabs, NoOrphans: true})
-	if err != nil || len(planned.Changes) != 2 || planned.Changes[1].Action != diff.Create {
+	planned, err := diff.Run(context.Background(), c, plan(s), diff.Options{Tables: tabs})
+	if err != nil || len(planned.Changes) != 2 || planned.Changes[1].Action != change.Create {
 		t.Fatalf("diff before the chart ran: %v, %+v", err, planned)
 	}
 
-	// K3s's Helm controller, played by the test: once the HelmChart is
-	// there, the chart's CRDs appear.
+	// K3s's Helm controller, played by the test: once apply waits for the
+	// chart's kinds, the chart's CRDs appear.
 	crds, err := testenv.CRDs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	installed := make(chan error, 1)
-	go func() {
-		hc := schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
-		for {
-			if _, err := c.Dynamic.Resource(hc).Namespace("kube-system").Get(context.Background(), "cert-manager", metav1.GetOptions{}); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+	ext := apiextensionsclient.NewForConfigOrDie(srv.Config())
+	installed := false
+	opts := apply.Options{Tables: tabs, Timeout: time.Minute, Events: func(e apply.Event) {
+		if e.Type != apply.Warning || !strings.Contains(e.Message, "waiting for a chart") || installed {
+			return
 		}
-		time.Sleep(time.Second)
-		ext := apiextensionsclient.NewForConfigOrDie(srv.Config())
+		installed = true
+		hc := schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
+		if _, err := c.Dynamic.Resource(hc).Namespace("kube-system").Get(context.Background(), "cert-manager", metav1.GetOptions{}); err != nil {
+			t.Errorf("apply waits for the chart's kinds before applying the chart: %v", err)
+		}
 		for _, crd := range crds {
 			if crd.Spec.Group == "cert-manager.io" {
 				if _, err := ext.ApiextensionsV1().CustomResourceDefinitions().Create(context.Background(), crd, metav1.CreateOptions{}); err != nil {
-					installed <- err
-					return
+					t.Errorf("install %s: %v", crd.Name, err)
 				}
 			}
 		}
-		installed <- nil
-	}()
-
-	res, err := apply.Run(context.Background(), c, []render.Stack{s}, apply.Options{Tables: tabs, Timeout: time.Minute})
+	}}
+	res, err := apply.Run(context.Background(), c, plan(s), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-installed; err != nil {
-		t.Fatal(err)
+	if !installed {
+		t.Fatal("apply never waited for the chart's kinds")
 	}
-	if got := res.Stacks[0].Created; got != 2 {
+	if got := res.Stacks[0].Create; got != 2 {
 		t.Errorf("created %d objects, want 2: %+v", got, res.Stacks[0])
 	}
 	ci := schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "clusterissuers"}
@@ -233,7 +236,7 @@ spec: {acme: {server: https://acme.example.com}}`)
 	// Without a chart that could install it, an unserved kind still fails
 	// before anything is written.
 	bad := stack(t, "l2", "", "apiVersion: application.kubero.dev/v1alpha1\nkind: Kubero\nmetadata: {name: k, namespace: kubero}")
-	_, err = apply.Run(context.Background(), c, []render.Stack{bad}, apply.Options{Tables: tabs, Timeout: time.Minute})
+	_, err = apply.Run(context.Background(), c, plan(bad), apply.Options{Tables: tabs, Timeout: time.Minute})
 	if !kube.IsUnserved(err) {
 		t.Errorf("err = %v, want an unserved kind", err)
 	}
@@ -256,23 +259,23 @@ func TestOneChangeAppliesOneAndKeepsTheInventory(t *testing.T) {
 		return strings.Join(out, "\n---\n")
 	}
 	name := "l4-" + id
-	if _, err := apply.Run(context.Background(), c, []render.Stack{stack(t, name, ns, docs(50, "old"))}, opts); err != nil {
+	if _, err := apply.Run(context.Background(), c, plan(stack(t, name, ns, docs(50, "old"))), opts); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]int{}
 	opts.Events = func(e apply.Event) {
 		if e.Type == apply.ObjectEvent && e.Op != apply.OpWait {
-			got[e.Status]++
+			got[e.Status()]++
 		}
 	}
-	res, err := apply.Run(context.Background(), c, []render.Stack{stack(t, name, ns, docs(49, "new"))}, opts)
+	res, err := apply.Run(context.Background(), c, plan(stack(t, name, ns, docs(49, "new"))), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string]int{apply.Configured: 1, apply.Unchanged: 49, apply.Deleted: 1}, got); d != "" {
+	if d := cmp.Diff(map[string]int{"configured": 1, "unchanged": 49, "deleted": 1}, got); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
 	}
-	if s := res.Stacks[0]; s.Configured != 1 || s.Unchanged != 49 || s.Deleted != 1 {
+	if s := res.Stacks[0]; s.Update != 1 || s.Unchanged != 49 || s.Delete != 1 {
 		t.Errorf("summary = %+v", s)
 	}
 	ids, _, _ := inventory.Get(context.Background(), c.Typed, name)

@@ -1,12 +1,6 @@
 package apply
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"strings"
-	"time"
-
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/object"
 	"sigs.k8s.io/cli-utils/pkg/object/dependson"
@@ -15,11 +9,9 @@ import (
 	"kcloud.dev/kcloud/pkg/render"
 )
 
-var helmChartGK = schema.GroupKind{Group: "helm.cattle.io", Kind: "HelmChart"}
-
 func hasHelmChart(s render.Stack) bool {
 	for _, o := range s.Objects {
-		if o.GroupVersionKind().GroupKind() == helmChartGK {
+		if o.GroupVersionKind().GroupKind() == render.HelmChartGK {
 			return true
 		}
 	}
@@ -34,7 +26,7 @@ func (r *runner) deferred(s render.Stack) (render.Stack, []schema.GroupVersionKi
 	missing := map[schema.GroupVersionKind]bool{}
 	for _, o := range s.Objects {
 		gvk := o.GroupVersionKind()
-		if _, seen := missing[gvk]; seen || !kube.ChartInstalled(gvk.GroupKind()) {
+		if _, seen := missing[gvk]; seen || !r.opts.Tables.FromChart(gvk.Group) {
 			continue
 		}
 		_, err := r.c.Mapping(gvk)
@@ -82,35 +74,4 @@ func (r *runner) deferred(s render.Stack) (render.Stack, []schema.GroupVersionKi
 		out.Objects[i] = render.Object{Unstructured: u, Component: o.Component, Origin: o.Origin}
 	}
 	return out, kinds
-}
-
-// waitServed waits, within the timeout, until the API server serves kinds
-// (their chart has installed the CRDs).
-func (r *runner) waitServed(ctx context.Context, stack string, kinds []schema.GroupVersionKind) error {
-	names := make([]string, len(kinds))
-	for i, k := range kinds {
-		names[i] = k.Kind + " (" + k.GroupVersion().String() + ")"
-	}
-	r.emit(Event{Type: Warning, Stack: stack, Message: "waiting for a chart to install the CRDs of " + strings.Join(names, ", ")})
-	deadline := time.Now().Add(r.opts.Timeout)
-	for {
-		r.c.Mapper.Reset()
-		var errs []error
-		for _, k := range kinds {
-			if _, err := r.c.Mapping(k); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still not served after %s: %w", r.opts.Timeout, errors.Join(errs...))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
 }

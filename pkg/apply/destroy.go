@@ -2,19 +2,23 @@ package apply
 
 import (
 	"context"
+	"fmt"
+	"time"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/render"
 )
 
 // Destroy deletes everything a stack's inventory lists, with cli-utils'
 // Destroyer, under the apply lock; protected objects are detached unless
 // AllowDataLoss. The inventory is removed once it is empty.
 func Destroy(ctx context.Context, c *kube.Clients, stack string, opts Options) (*Result, error) {
-	if err := opts.defaults(nil); err != nil {
+	r, err := newRunner(ctx, c, render.NewResult(render.Selection{}), opts)
+	if err != nil {
 		return nil, err
 	}
-	r := &runner{c: c, opts: opts, res: &Result{DryRun: opts.DryRun}}
 	_, found, err := inventory.Get(ctx, c.Typed, stack)
 	if err != nil {
 		return r.res, err
@@ -31,6 +35,22 @@ func Destroy(ctx context.Context, c *kube.Clients, stack string, opts Options) (
 		return r.res, r.lockLost(err)
 	}
 	return r.res, nil
+}
+
+// destroy deletes a stack through its inventory: for removed environments
+// and 'kcloud destroy'.
+func (r *runner) destroy(ctx context.Context, stack string) error {
+	start := time.Now()
+	sum := &change.Summary{Stack: stack}
+	r.emit(Event{Type: StackStarted, Stack: stack, Message: "destroy"})
+	err := r.runDestroyer(ctx, stack, sum)
+	sum.Duration = time.Since(start)
+	r.res.Stacks = append(r.res.Stacks, *sum)
+	r.emit(Event{Type: StackFinished, Stack: stack, Summary: sum, Err: err})
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", stack, r.opts.Redactor.Error(err))
+	}
+	return nil
 }
 
 // NoInventoryError says a stack has never been applied.

@@ -1,10 +1,7 @@
 package apply
 
 import (
-	"fmt"
-	"time"
-
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"kcloud.dev/kcloud/pkg/change"
 )
 
 // EventType says what an Event is about.
@@ -18,7 +15,7 @@ const (
 	Warning       EventType = "warning"
 )
 
-// Op is what was done to an object.
+// Op is the step of a run an object event belongs to.
 type Op string
 
 // The operations.
@@ -29,68 +26,54 @@ const (
 	OpWait   Op = "wait"
 )
 
-// Object statuses.
+// Outcome is how an operation on one object ended.
+type Outcome string
+
+// The outcomes.
 const (
-	Created    = "created"
-	Configured = "configured"
-	Unchanged  = "unchanged"
-	Deleted    = "deleted"
-	Detached   = "detached"
-	Skipped    = "skipped"
-	Failed     = "failed"
-	Current    = "current"
-	Timeout    = "timeout"
-	Pending    = "pending"
+	// Done: the action was carried out (or, in a dry run, would be).
+	Done    Outcome = "done"
+	Skipped Outcome = "skipped"
+	Failed  Outcome = "failed"
+	// Current and Timeout end a wait.
+	Current Outcome = "current"
+	Timeout Outcome = "timeout"
 )
-
-// Ref names an object.
-type Ref struct {
-	GroupKind schema.GroupKind
-	Namespace string
-	Name      string
-}
-
-func (r Ref) String() string {
-	if r.Namespace == "" {
-		return r.GroupKind.Kind + " " + r.Name
-	}
-	return fmt.Sprintf("%s %s/%s", r.GroupKind.Kind, r.Namespace, r.Name)
-}
 
 // Event is one step of a run. Error messages are already masked.
 type Event struct {
-	Type    EventType
-	Stack   string
-	Object  Ref
-	Op      Op
-	Status  string
+	Type   EventType
+	Stack  string
+	Object change.Ref
+	Op     Op
+	// Action is what was done to the object when Outcome is Done.
+	Action  change.Action
+	Outcome Outcome
+	// DryRun marks what a dry run would have done.
+	DryRun  bool
 	Message string
 	Err     error
 	// Summary is set on StackFinished.
-	Summary *StackSummary
+	Summary *change.Summary
 }
 
-// StackSummary counts what happened to one stack.
-type StackSummary struct {
-	Stack      string
-	Created    int
-	Configured int
-	Unchanged  int
-	Deleted    int
-	Detached   int
-	Failed     int
-	// Unhealthy counts objects not Current when the wait ended.
-	Unhealthy int
-	// NoOp is true when the stack had nothing to change and cli-utils was
-	// not needed.
-	NoOp     bool
-	Duration time.Duration
+// Status is the event's outcome in words: "created", "deleted (dry run)",
+// "failed", "current"…
+func (e Event) Status() string {
+	if e.Outcome != Done {
+		return string(e.Outcome)
+	}
+	s := e.Action.Done()
+	if e.DryRun {
+		s += " (dry run)"
+	}
+	return s
 }
 
 // Result is a whole run.
 type Result struct {
-	Stacks []StackSummary
+	Stacks []change.Summary
 	// Detached lists what pruning left in the cluster.
-	Detached []Ref
+	Detached []change.Ref
 	DryRun   bool
 }

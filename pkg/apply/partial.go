@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/object/dependson"
 	"sigs.k8s.io/cli-utils/pkg/object/mutation"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 )
 
@@ -18,11 +19,11 @@ import (
 // objects whose server-side dry run is a no-op. Applying those again would
 // change nothing; it would only cost a round trip each, one at a time. keep
 // is empty when everything must go through cli-utils.
-func partition(objs []*unstructured.Unstructured, planned *diff.Result) (apply []*unstructured.Unstructured, keep object.ObjMetadataSet) {
+func partition(objs []*unstructured.Unstructured, changes []diff.Change) (apply []*unstructured.Unstructured, keep object.ObjMetadataSet) {
 	unchanged := map[object.ObjMetadata]bool{}
-	for _, ch := range planned.Changes {
-		if ch.Action == diff.Unchanged {
-			unchanged[idOf(ch)] = true
+	for _, ch := range changes {
+		if ch.Action == change.Unchanged {
+			unchanged[ch.Ref().ID()] = true
 		}
 	}
 	byID := make(map[object.ObjMetadata]*unstructured.Unstructured, len(objs))
@@ -41,8 +42,8 @@ func partition(objs []*unstructured.Unstructured, planned *diff.Result) (apply [
 		}
 	}
 	// Objects to prune are in cli-utils' set too: so are their dependencies.
-	for _, ch := range planned.Changes {
-		if (ch.Action != diff.Delete && ch.Action != diff.Detach) || ch.Before == nil {
+	for _, ch := range changes {
+		if (ch.Action != change.Delete && ch.Action != change.Detach) || ch.Before == nil {
 			continue
 		}
 		if _, ok := ch.Before.GetAnnotations()[mutation.Annotation]; ok {

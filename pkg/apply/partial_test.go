@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/object"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 )
 
@@ -22,7 +23,7 @@ func TestPartition(t *testing.T) {
 	dependsOn := func(name string) map[string]string {
 		return map[string]string{"config.kubernetes.io/depends-on": "/namespaces/ns/ConfigMap/" + name}
 	}
-	change := func(name string, a diff.Action, before *unstructured.Unstructured) diff.Change {
+	ch := func(name string, a change.Action, before *unstructured.Unstructured) diff.Change {
 		return diff.Change{Action: a, GVK: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, Namespace: "ns", Name: name, Before: before}
 	}
 	names := func(objs []*unstructured.Unstructured) []string {
@@ -49,39 +50,39 @@ func TestPartition(t *testing.T) {
 		{
 			name:     "nothing changed: nothing to apply",
 			objs:     []*unstructured.Unstructured{cm("a", nil), cm("b", nil)},
-			changes:  []diff.Change{change("a", diff.Unchanged, nil), change("b", diff.Unchanged, nil)},
+			changes:  []diff.Change{ch("a", change.Unchanged, nil), ch("b", change.Unchanged, nil)},
 			wantKeep: []string{"a", "b"},
 		},
 		{
 			name:      "a change is applied, the rest kept",
 			objs:      []*unstructured.Unstructured{cm("a", nil), cm("b", nil), cm("c", nil)},
-			changes:   []diff.Change{change("a", diff.Unchanged, nil), change("b", diff.Update, nil), change("c", diff.Unchanged, nil)},
+			changes:   []diff.Change{ch("a", change.Unchanged, nil), ch("b", change.Update, nil), ch("c", change.Unchanged, nil)},
 			wantApply: []string{"b"},
 			wantKeep:  []string{"a", "c"},
 		},
 		{
 			name:      "what a change depends on is applied with it, transitively",
 			objs:      []*unstructured.Unstructured{cm("a", nil), cm("b", dependsOn("a")), cm("c", dependsOn("b")), cm("d", nil)},
-			changes:   []diff.Change{change("a", diff.Unchanged, nil), change("b", diff.Unchanged, nil), change("c", diff.Create, nil), change("d", diff.Unchanged, nil)},
+			changes:   []diff.Change{ch("a", change.Unchanged, nil), ch("b", change.Unchanged, nil), ch("c", change.Create, nil), ch("d", change.Unchanged, nil)},
 			wantApply: []string{"a", "b", "c"},
 			wantKeep:  []string{"d"},
 		},
 		{
 			name:      "what an object to prune depends on is in the set",
 			objs:      []*unstructured.Unstructured{cm("a", nil), cm("b", nil)},
-			changes:   []diff.Change{change("a", diff.Unchanged, nil), change("b", diff.Unchanged, nil), change("gone", diff.Delete, cm("gone", dependsOn("a")))},
+			changes:   []diff.Change{ch("a", change.Unchanged, nil), ch("b", change.Unchanged, nil), ch("gone", change.Delete, cm("gone", dependsOn("a")))},
 			wantApply: []string{"a"},
 			wantKeep:  []string{"b"},
 		},
 		{
 			name:      "apply-time mutations: everything goes to cli-utils",
 			objs:      []*unstructured.Unstructured{cm("a", map[string]string{"config.kubernetes.io/apply-time-mutation": "[]"}), cm("b", nil)},
-			changes:   []diff.Change{change("a", diff.Unchanged, nil), change("b", diff.Unchanged, nil)},
+			changes:   []diff.Change{ch("a", change.Unchanged, nil), ch("b", change.Unchanged, nil)},
 			wantApply: []string{"a", "b"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			apply, keep := partition(tc.objs, &diff.Result{Changes: tc.changes})
+			apply, keep := partition(tc.objs, tc.changes)
 			if d := cmp.Diff(tc.wantApply, names(apply)); d != "" {
 				t.Errorf("applied (-want +got):\n%s", d)
 			}

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kcloud.dev/kcloud/internal/testenv"
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
@@ -69,7 +70,7 @@ func applyLive(t *testing.T, c *kube.Clients, stack string, objs []render.Object
 			t.Fatal(err)
 		}
 		if _, err := c.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace()).Apply(context.Background(), u.GetName(), u,
-			metav1.ApplyOptions{FieldManager: diff.FieldManager, Force: true}); err != nil {
+			metav1.ApplyOptions{FieldManager: kube.FieldManager, Force: true}); err != nil {
 			t.Fatalf("apply %s: %v", u.GetName(), err)
 		}
 	}
@@ -97,12 +98,22 @@ metadata:
 stringData:
   password: CANARY-s3cr3t-value`
 
-func summary(r *diff.Result) map[string]diff.Action {
-	out := map[string]diff.Action{}
-	for _, c := range r.Changes {
-		out[c.Ref()] = c.Action
+// plan is the plan of stacks, selecting the stacks of environment ns.
+func plan(ns string, stacks ...render.Stack) *render.Result {
+	return render.NewResult(render.Selection{Env: ns}, stacks...)
+}
+
+// checkActions compares the action of every change with want, whose keys
+// are refs with NS standing for ns.
+func checkActions(t *testing.T, res *diff.Result, ns string, want map[string]change.Action) {
+	t.Helper()
+	got := map[string]change.Action{}
+	for _, c := range res.Changes {
+		got[strings.ReplaceAll(c.Ref().String(), ns, "NS")] = c.Action
 	}
-	return out
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
 }
 
 func TestRunActions(t *testing.T) {
@@ -112,13 +123,13 @@ func TestRunActions(t *testing.T) {
 		name     string
 		live     string // applied before the diff, owned by the stack
 		plan     string
-		want     map[string]diff.Action
+		want     map[string]change.Action
 		wantDiff map[string][]string // lines the object's diff contains
 	}{
 		{
 			name: "first diff creates everything, namespace included",
 			plan: base,
-			want: map[string]diff.Action{"Namespace NS": diff.Create, "ConfigMap NS/settings": diff.Create, "Secret NS/creds": diff.Create},
+			want: map[string]change.Action{"Namespace NS": change.Create, "ConfigMap NS/settings": change.Create, "Secret NS/creds": change.Create},
 			wantDiff: map[string][]string{
 				"ConfigMap NS/settings": {"+  color: blue"},
 				"Secret NS/creds":       {"+  password: '***'"},
@@ -128,20 +139,20 @@ func TestRunActions(t *testing.T) {
 			name: "applied plan is unchanged",
 			live: base,
 			plan: base,
-			want: map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Unchanged, "Secret NS/creds": diff.Unchanged},
+			want: map[string]change.Action{"Namespace NS": change.Unchanged, "ConfigMap NS/settings": change.Unchanged, "Secret NS/creds": change.Unchanged},
 		},
 		{
 			name:     "a changed value shows exactly that change",
 			live:     base,
 			plan:     strings.Replace(base, "color: blue", "color: green", 1),
-			want:     map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Update, "Secret NS/creds": diff.Unchanged},
+			want:     map[string]change.Action{"Namespace NS": change.Unchanged, "ConfigMap NS/settings": change.Update, "Secret NS/creds": change.Unchanged},
 			wantDiff: map[string][]string{"ConfigMap NS/settings": {"-  color: blue", "+  color: green"}},
 		},
 		{
 			name:     "a changed secret is masked and marked changed",
 			live:     base,
 			plan:     strings.Replace(base, "CANARY-s3cr3t-value", "CANARY-other-value", 1),
-			want:     map[string]diff.Action{"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Unchanged, "Secret NS/creds": diff.Update},
+			want:     map[string]change.Action{"Namespace NS": change.Unchanged, "ConfigMap NS/settings": change.Unchanged, "Secret NS/creds": change.Update},
 			wantDiff: map[string][]string{"Secret NS/creds": {"-  password: '***'", "+  password: '*** (changed)'"}},
 		},
 	} {
@@ -151,27 +162,21 @@ func TestRunActions(t *testing.T) {
 			if tc.live != "" {
 				applyLive(t, c, stack, objects(t, ns, tc.live), true)
 			}
-			res, err := diff.Run(context.Background(), c, []render.Stack{{Name: stack, Objects: objects(t, ns, tc.plan)}}, diff.Options{Tables: tabs, Selection: inventory.Selection{Env: ns}})
+			res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: stack, Objects: objects(t, ns, tc.plan)}), diff.Options{Tables: tabs})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]diff.Action{}
-			for k, v := range tc.want {
-				want[strings.ReplaceAll(k, "NS", ns)] = v
-			}
-			if d := cmp.Diff(want, summary(res)); d != "" {
-				t.Errorf("actions (-want +got):\n%s", d)
-			}
+			checkActions(t, res, ns, tc.want)
 			for _, ch := range res.Changes {
 				if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
 					t.Errorf("%s: secret value in diff:\n%s", ch.Ref(), ch.Diff)
 				}
-				for _, line := range tc.wantDiff[strings.ReplaceAll(ch.Ref(), ns, "NS")] {
+				for _, line := range tc.wantDiff[strings.ReplaceAll(ch.Ref().String(), ns, "NS")] {
 					if !strings.Contains(ch.Diff, line+"\n") {
 						t.Errorf("%s: diff lacks %q:\n%s", ch.Ref(), line, ch.Diff)
 					}
 				}
-				if ch.Action == diff.Update && strings.Count(ch.Diff, "\n-") > 2 {
+				if ch.Action == change.Update && strings.Count(ch.Diff, "\n-") > 2 {
 					t.Errorf("%s: more changed than expected:\n%s", ch.Ref(), ch.Diff)
 				}
 			}
@@ -189,7 +194,7 @@ func nextID() int { idCounter++; return idCounter }
 func TestRunCRDAndCustomResourceInOnePlanIsACreate(t *testing.T) {
 	c := clients(t)
 	ns := fmt.Sprintf("diff-%d", nextID())
-	plan := objects(t, ns, `apiVersion: apiextensions.k8s.io/v1
+	objs := objects(t, ns, `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
   name: widgets.NS.example.com
@@ -216,28 +221,25 @@ metadata:
   namespace: NS
 spec:
   size: 3`)
-	res, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l1-" + ns, Objects: plan}}, diff.Options{Tables: tables(t), Selection: inventory.Selection{Env: ns}})
+	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l1-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]diff.Action{
-		"CustomResourceDefinition widgets." + ns + ".example.com": diff.Create,
-		"Namespace " + ns:     diff.Create,
-		"Widget " + ns + "/w": diff.Create,
-	}
-	if d := cmp.Diff(want, summary(res)); d != "" {
-		t.Errorf("actions (-want +got):\n%s", d)
-	}
+	checkActions(t, res, ns, map[string]change.Action{
+		"CustomResourceDefinition widgets.NS.example.com": change.Create,
+		"Namespace NS": change.Create,
+		"Widget NS/w":  change.Create,
+	})
 }
 
 func TestRunUnservedKindIsAnErrorNamingIt(t *testing.T) {
 	c := clients(t)
-	plan := objects(t, "x", `apiVersion: nothing.example.com/v1
+	objs := objects(t, "x", `apiVersion: nothing.example.com/v1
 kind: Gadget
 metadata:
   name: g
   namespace: default`)
-	_, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l2", Objects: plan}}, diff.Options{Tables: tables(t)})
+	_, err := diff.Run(context.Background(), c, plan("x", render.Stack{Name: "l2", Objects: objs}), diff.Options{Tables: tables(t)})
 	if err == nil || !kube.IsUnserved(err) || !strings.Contains(err.Error(), "kind Gadget (nothing.example.com/v1) is not served") {
 		t.Fatalf("err = %v, want an unserved-kind error naming Gadget", err)
 	}
@@ -260,34 +262,28 @@ spec:
   resources: {requests: {storage: 1Gi}}`)
 	applyLive(t, c, stack, live, true)
 	writeInventory(t, c, stack, live)
-	plan := live[:1] // only the namespace stays
+	kept := live[:1] // only the namespace stays
 
 	for _, tc := range []struct {
 		name          string
 		allowDataLoss bool
-		want          map[string]diff.Action
+		want          map[string]change.Action
 	}{
-		{"protected kinds are detached", false, map[string]diff.Action{
-			"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Delete, "Secret NS/creds": diff.Delete,
-			"PersistentVolumeClaim NS/data": diff.Detach,
+		{"protected kinds are detached", false, map[string]change.Action{
+			"Namespace NS": change.Unchanged, "ConfigMap NS/settings": change.Delete, "Secret NS/creds": change.Delete,
+			"PersistentVolumeClaim NS/data": change.Detach,
 		}},
-		{"--allow-data-loss deletes them", true, map[string]diff.Action{
-			"Namespace NS": diff.Unchanged, "ConfigMap NS/settings": diff.Delete, "Secret NS/creds": diff.Delete,
-			"PersistentVolumeClaim NS/data": diff.Delete,
+		{"--allow-data-loss deletes them", true, map[string]change.Action{
+			"Namespace NS": change.Unchanged, "ConfigMap NS/settings": change.Delete, "Secret NS/creds": change.Delete,
+			"PersistentVolumeClaim NS/data": change.Delete,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := diff.Run(context.Background(), c, []render.Stack{{Name: stack, Objects: plan}}, diff.Options{Tables: tabs, AllowDataLoss: tc.allowDataLoss, Selection: inventory.Selection{Env: ns}})
+			res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: stack, Objects: kept}), diff.Options{Tables: tabs, AllowDataLoss: tc.allowDataLoss})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]diff.Action{}
-			for k, v := range tc.want {
-				want[strings.ReplaceAll(k, "NS", ns)] = v
-			}
-			if d := cmp.Diff(want, summary(res)); d != "" {
-				t.Errorf("actions (-want +got):\n%s", d)
-			}
+			checkActions(t, res, ns, tc.want)
 			for _, ch := range res.Changes {
 				if strings.Contains(ch.Diff, "CANARY") {
 					t.Errorf("secret value in the diff of %s", ch.Ref())
@@ -297,16 +293,16 @@ spec:
 	}
 
 	// A removed environment: its stack is not rendered at all.
-	res, err := diff.Run(context.Background(), c, nil, diff.Options{Tables: tabs, Selection: inventory.Selection{Env: ns}})
+	res, err := diff.Run(context.Background(), c, plan(ns), diff.Options{Tables: tabs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]diff.Action{
-		"Namespace " + ns: diff.Detach, "ConfigMap " + ns + "/settings": diff.Delete, "Secret " + ns + "/creds": diff.Delete,
-		"PersistentVolumeClaim " + ns + "/data": diff.Detach,
-	}
-	if d := cmp.Diff(want, summary(res)); d != "" {
-		t.Errorf("orphan stack actions (-want +got):\n%s", d)
+	checkActions(t, res, ns, map[string]change.Action{
+		"Namespace NS": change.Detach, "ConfigMap NS/settings": change.Delete, "Secret NS/creds": change.Delete,
+		"PersistentVolumeClaim NS/data": change.Detach,
+	})
+	if d := cmp.Diff([]string{stack}, res.Orphans); d != "" {
+		t.Errorf("orphans (-want +got):\n%s", d)
 	}
 }
 
@@ -315,12 +311,12 @@ func TestRunUnmanagedObjectIsFlagged(t *testing.T) {
 	ns := fmt.Sprintf("diff-%d", nextID())
 	objs := objects(t, ns, base)
 	applyLive(t, c, "", objs, false)
-	res, err := diff.Run(context.Background(), c, []render.Stack{{Name: "l3-" + ns, Objects: objs}}, diff.Options{Tables: tables(t), Selection: inventory.Selection{Env: ns}})
+	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range res.Changes {
-		if ch.Action != diff.Update || !strings.Contains(ch.Note, "not managed by kcloud") {
+		if ch.Action != change.Update || ch.Conflict != change.Unmanaged || !strings.Contains(ch.Note, "not managed by kcloud") {
 			t.Errorf("%s: action %s note %q, want an update noting it is not ours", ch.Ref(), ch.Action, ch.Note)
 		}
 	}

@@ -1,8 +1,13 @@
-// Package diff says what an apply would change, without changing anything:
-// every rendered object is server-side-applied as a dry run (field manager
-// kcloud, the same inventory annotation the apply writes) and compared with
-// the live object, both normalised; objects a stack's inventory lists and
-// the plan no longer renders are the prune preview. It returns data
-// ([]Change) and prints nothing. Secret values are masked before anything
-// leaves the package.
+// Package diff says what an apply would change, without changing anything.
+// It takes the whole plan (render.Result): every rendered object is
+// server-side-applied as a dry run (field manager kcloud, the inventory
+// annotation the apply writes) and compared with the live object, both
+// normalised; objects a stack's inventory lists and the plan no longer
+// renders are the prune preview. A custom resource whose CRD the plan
+// creates, or an object in a namespace the plan creates, is a create even
+// when another stack creates them.
+//
+// It returns data (a Result of Changes) and prints nothing. The Result also
+// holds what was read — inventories and live objects — so that apply and
+// status do not read them again. Secret values are masked in every Change.
 package diff

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +14,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/render"
 )
 
 // Where inventories live and how they are named and labelled.
@@ -106,7 +105,7 @@ func List(ctx context.Context, c kubernetes.Interface) ([]Stack, error) {
 		}
 		out = append(out, Stack{Name: stack, Objects: objs})
 	}
-	sort.Slice(out, func(i, j int) bool { return StackLess(out[i].Name, out[j].Name) })
+	sort.Slice(out, func(i, j int) bool { return render.StackLess(out[i].Name, out[j].Name) })
 	return out, nil
 }
 
@@ -125,51 +124,4 @@ func parse(data map[string]string) (object.ObjMetadataSet, error) {
 		out = append(out, id)
 	}
 	return out, nil
-}
-
-// ParseStack splits a stack name (l1, l3-prod) into its layer order and
-// environment.
-func ParseStack(stack string) (order int, env string, ok bool) {
-	if !strings.HasPrefix(stack, "l") {
-		return 0, "", false
-	}
-	num, env, _ := strings.Cut(stack[1:], "-")
-	order, err := strconv.Atoi(num)
-	if err != nil {
-		return 0, "", false
-	}
-	return order, env, true
-}
-
-// StackLess orders stacks for applying: by layer, then environment.
-func StackLess(a, b string) bool {
-	oa, ea, _ := ParseStack(a)
-	ob, eb, _ := ParseStack(b)
-	if oa != ob {
-		return oa < ob
-	}
-	return ea < eb
-}
-
-// Selection is what --layer and --env pick, in the contract's terms: a
-// layer's order (0: any) and an environment (empty: any; with no layer it
-// selects that environment's per-env stacks only).
-type Selection struct {
-	Order int
-	Env   string
-}
-
-// Match reports whether the selection picks stack.
-func (s Selection) Match(stack string) bool {
-	order, env, ok := ParseStack(stack)
-	if !ok {
-		return false
-	}
-	if s.Order != 0 && order != s.Order {
-		return false
-	}
-	if s.Env != "" && env != s.Env {
-		return false
-	}
-	return true
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -18,33 +17,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-
-func TestSelectionMatch(t *testing.T) {
-	stacks := []string{"l1", "l2", "l3-staging", "l3-prod", "l4-staging", "l4-prod", "bogus"}
-	for _, tc := range []struct {
-		name string
-		sel  inventory.Selection
-		want []string
-	}{
-		{"everything", inventory.Selection{}, []string{"l1", "l2", "l3-staging", "l3-prod", "l4-staging", "l4-prod"}},
-		{"a shared layer", inventory.Selection{Order: 2}, []string{"l2"}},
-		{"a per-env layer", inventory.Selection{Order: 3}, []string{"l3-staging", "l3-prod"}},
-		{"an environment: its L3 and L4 only", inventory.Selection{Env: "prod"}, []string{"l3-prod", "l4-prod"}},
-		{"a layer in an environment", inventory.Selection{Order: 4, Env: "staging"}, []string{"l4-staging"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got []string
-			for _, s := range stacks {
-				if tc.sel.Match(s) {
-					got = append(got, s)
-				}
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
-				t.Errorf("matched (-want +got):\n%s", d)
-			}
-		})
-	}
-}
 
 func TestLock(t *testing.T) {
 	cs := kubernetes.NewForConfigOrDie(testenv.Shared(t).Config())

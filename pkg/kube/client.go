@@ -36,6 +36,9 @@ type Options struct {
 	Burst int
 	// Warnings receives the API server's warnings; nil drops them.
 	Warnings rest.WarningHandler
+	// Hint says why an API group may not be served (the schema's API group
+	// table); nil gives a generic hint.
+	Hint func(group string) string
 }
 
 // Clients are the clients of one cluster, sharing one REST config and one
@@ -52,6 +55,8 @@ type Clients struct {
 	Mapper meta.ResettableRESTMapper
 	// Factory is what cli-utils' inventory client and Applier take.
 	Factory cmdutil.Factory
+
+	hint func(group string) string
 }
 
 // New loads the kubeconfig like kubectl does and builds the clients.
@@ -107,6 +112,7 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 		Discovery: cached,
 		Mapper:    mapper,
 		Factory:   cmdutil.NewFactory(getter),
+		hint:      opts.Hint,
 	}, nil
 }
 

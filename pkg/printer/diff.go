@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 )
 
@@ -74,7 +75,7 @@ const (
 	reset  = "\x1b[0m"
 )
 
-var actionSign = map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "-", diff.Detach: "!"}
+var actionSign = map[change.Action]string{change.Create: "+", change.Update: "~", change.Delete: "-", change.Detach: "!"}
 
 func diffText(w io.Writer, res *diff.Result, color bool) error {
 	paint := func(code, s string) string {
@@ -88,7 +89,7 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		if !c.Changed() {
 			continue
 		}
-		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref(), c.Stack)
+		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref().String(), c.Stack)
 		fmt.Fprintln(&b, paint(bold, head))
 		if c.Note != "" {
 			fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
@@ -117,14 +118,10 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STACK\tCREATE\tUPDATE\tDELETE\tDETACH\tUNCHANGED")
-	var tot diff.StackSummary
+	var tot change.Summary
 	for _, s := range res.Summary() {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", s.Stack, s.Create, s.Update, s.Delete, s.Detach, s.Unchanged)
-		tot.Create += s.Create
-		tot.Update += s.Update
-		tot.Delete += s.Delete
-		tot.Detach += s.Detach
-		tot.Unchanged += s.Unchanged
+		tot.Add(s)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -133,8 +130,8 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 	return err
 }
 
-func totals(t diff.StackSummary) string {
-	if t.Create+t.Update+t.Delete+t.Detach == 0 {
+func totals(t change.Summary) string {
+	if t.Changes() == 0 {
 		return fmt.Sprintf("No changes (%d objects unchanged).", t.Unchanged)
 	}
 	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d to detach, %d unchanged.",
@@ -145,14 +142,10 @@ func diffMarkdown(res *diff.Result, limit int) string {
 	var head strings.Builder
 	head.WriteString("### kcloud diff\n\n")
 	head.WriteString("| stack | create | update | delete | detach | unchanged |\n|---|---:|---:|---:|---:|---:|\n")
-	var tot diff.StackSummary
+	var tot change.Summary
 	for _, s := range res.Summary() {
 		fmt.Fprintf(&head, "| `%s` | %d | %d | %d | %d | %d |\n", s.Stack, s.Create, s.Update, s.Delete, s.Detach, s.Unchanged)
-		tot.Create += s.Create
-		tot.Update += s.Update
-		tot.Delete += s.Delete
-		tot.Detach += s.Detach
-		tot.Unchanged += s.Unchanged
+		tot.Add(s)
 	}
 	fmt.Fprintf(&head, "\n%s\n\n", totals(tot))
 
@@ -163,7 +156,7 @@ func diffMarkdown(res *diff.Result, limit int) string {
 			continue
 		}
 		var s strings.Builder
-		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref()), c.Stack)
+		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref().String()), c.Stack)
 		if c.Note != "" {
 			fmt.Fprintf(&s, "_%s_\n\n", mdEscape(c.Note))
 		}
@@ -176,7 +169,7 @@ func diffMarkdown(res *diff.Result, limit int) string {
 		}
 		s.WriteString("</details>\n")
 		sections = append(sections, s.String())
-		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref(), c.Stack))
+		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref().String(), c.Stack))
 	}
 
 	out := head.String()

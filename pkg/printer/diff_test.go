@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 )
 
@@ -18,11 +19,11 @@ func changes(n, diffLen int) *diff.Result {
 	gvk := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
 	for i := range n {
 		res.Changes = append(res.Changes, diff.Change{
-			Stack: "l4-prod", Action: diff.Update, GVK: gvk, Namespace: "apps-prod", Name: fmt.Sprintf("cm-%03d", i),
+			Stack: "l4-prod", Action: change.Update, GVK: gvk, Namespace: "apps-prod", Name: fmt.Sprintf("cm-%03d", i),
 			Diff: "--- a\n+++ b\n@@ -1 +1 @@\n-" + strings.Repeat("x", diffLen) + "\n+y\n",
 		})
 	}
-	res.Changes = append(res.Changes, diff.Change{Stack: "l1", Action: diff.Unchanged, GVK: gvk, Name: "same"})
+	res.Changes = append(res.Changes, diff.Change{Stack: "l1", Action: change.Unchanged, GVK: gvk, Name: "same"})
 	return res
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/change"
 )
 
 // LogEvent writes one apply event as a log line: console lines for people,
@@ -16,11 +17,11 @@ import (
 func LogEvent(log zerolog.Logger, e apply.Event) {
 	var ev *zerolog.Event
 	switch {
-	case e.Err != nil || e.Status == apply.Failed || e.Status == apply.Timeout:
+	case e.Err != nil || e.Outcome == apply.Failed || e.Outcome == apply.Timeout:
 		ev = log.Error()
-	case e.Type == apply.Warning || e.Status == apply.Detached || e.Status == apply.Skipped:
+	case e.Type == apply.Warning || e.Action == change.Detach || e.Outcome == apply.Skipped:
 		ev = log.Warn()
-	case e.Op == apply.OpWait || e.Status == apply.Unchanged:
+	case e.Op == apply.OpWait || e.Action == change.Unchanged:
 		ev = log.Debug()
 	default:
 		ev = log.Info()
@@ -36,8 +37,8 @@ func LogEvent(log zerolog.Logger, e apply.Event) {
 		ev.Str("event", string(e.Type)).Msgf("stack %s: %s", e.Stack, e.Message)
 	case apply.StackFinished:
 		s := e.Summary
-		ev.Str("event", string(e.Type)).Int("created", s.Created).Int("configured", s.Configured).Int("unchanged", s.Unchanged).
-			Int("deleted", s.Deleted).Int("detached", s.Detached).Int("failed", s.Failed).Int("unhealthy", s.Unhealthy).
+		ev.Str("event", string(e.Type)).Int("created", s.Create).Int("configured", s.Update).Int("unchanged", s.Unchanged).
+			Int("deleted", s.Delete).Int("detached", s.Detach).Int("failed", s.Failed).Int("unhealthy", s.Unhealthy).
 			Dur("duration", s.Duration).Msgf("stack %s: %s", e.Stack, stackLine(*s))
 	default:
 		ev = ev.Str("event", string(e.Type))
@@ -53,15 +54,17 @@ func LogEvent(log zerolog.Logger, e apply.Event) {
 		if e.Op != "" {
 			ev = ev.Str("op", string(e.Op))
 		}
-		if e.Status != "" {
-			ev = ev.Str("status", e.Status)
+		status := ""
+		if e.Outcome != "" {
+			status = e.Status()
+			ev = ev.Str("status", status)
 		}
 		msg := e.Object.String()
 		if e.Object.Name == "" {
 			msg = ""
 		}
-		if e.Status != "" {
-			msg += " " + e.Status
+		if status != "" {
+			msg += " " + status
 		}
 		if e.Message != "" {
 			msg += ": " + e.Message
@@ -70,8 +73,8 @@ func LogEvent(log zerolog.Logger, e apply.Event) {
 	}
 }
 
-func stackLine(s apply.StackSummary) string {
-	line := fmt.Sprintf("%d created, %d configured, %d unchanged, %d deleted, %d detached", s.Created, s.Configured, s.Unchanged, s.Deleted, s.Detached)
+func stackLine(s change.Summary) string {
+	line := fmt.Sprintf("%d created, %d configured, %d unchanged, %d deleted, %d detached", s.Create, s.Update, s.Unchanged, s.Delete, s.Detach)
 	if s.Failed > 0 {
 		line += fmt.Sprintf(", %d failed", s.Failed)
 	}
@@ -97,7 +100,7 @@ func ApplySummary(w io.Writer, res *apply.Result) error {
 	}
 	fmt.Fprintln(tw, title)
 	for _, s := range res.Stacks {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Stack, s.Created, s.Configured, s.Unchanged, s.Deleted, s.Detached, s.Failed, s.Unhealthy, s.Duration.Round(1e7))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Stack, s.Create, s.Update, s.Unchanged, s.Delete, s.Detach, s.Failed, s.Unhealthy, s.Duration.Round(1e7))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

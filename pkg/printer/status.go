@@ -6,7 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"kcloud.dev/kcloud/pkg/apply"
+	"kcloud.dev/kcloud/pkg/status"
 )
 
 // StatusRecord is one stack in -o json output of status.
@@ -27,24 +27,26 @@ type ObjectRecord struct {
 }
 
 // Status prints a status report as text or json.
-func Status(w io.Writer, rep *apply.Report, format string) error {
+func Status(w io.Writer, rep *status.Report, format string) error {
 	var recs []StatusRecord
 	for _, s := range rep.Stacks {
-		rec := StatusRecord{Stack: s.Stack, InInventory: s.InInventory, Objects: len(s.Objects), Drift: s.Drift, Drifted: s.Drifted, Unhealthy: []ObjectRecord{}}
+		rec := StatusRecord{Stack: s.Stack, InInventory: s.InInventory, Objects: len(s.Objects), Drift: len(s.Drifted), Unhealthy: []ObjectRecord{}}
+		for _, ch := range s.Drifted {
+			rec.Drifted = append(rec.Drifted, fmt.Sprintf("%s (%s)", ch.Ref(), ch.Action))
+		}
 		for _, o := range s.Objects {
 			if !o.Healthy() {
-				ref := apply.Ref{GroupKind: o.ID.GroupKind, Namespace: o.ID.Namespace, Name: o.ID.Name}
-				rec.Unhealthy = append(rec.Unhealthy, ObjectRecord{Ref: ref.String(), Status: o.Status.String(), Message: o.Message})
+				rec.Unhealthy = append(rec.Unhealthy, ObjectRecord{Ref: o.Ref.String(), Status: o.Status.String(), Message: o.Message})
 			}
 		}
 		recs = append(recs, rec)
 	}
 	if format == "json" {
 		doc := struct {
-			Healthy      bool                      `json:"healthy"`
-			Stacks       []StatusRecord            `json:"stacks"`
-			StorageClass []apply.StorageClassCheck `json:"storageClasses"`
-			LockHeldBy   string                    `json:"lockHeldBy,omitempty"`
+			Healthy      bool                       `json:"healthy"`
+			Stacks       []StatusRecord             `json:"stacks"`
+			StorageClass []status.StorageClassCheck `json:"storageClasses"`
+			LockHeldBy   string                     `json:"lockHeldBy,omitempty"`
 		}{Healthy: rep.Healthy(), Stacks: recs, StorageClass: rep.StorageClass}
 		if rep.Lock != nil {
 			doc.LockHeldBy = rep.Lock.Holder

@@ -38,13 +38,13 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 		addDependsOn(t, &stacks[i])
 		sortObjects(stacks[i].Objects)
 	}
-	out := &Result{}
+	var selected []Stack
 	for _, s := range stacks {
 		if r.selected(s) {
-			out.Stacks = append(out.Stacks, s)
+			selected = append(selected, s)
 		}
 	}
-	return out, diags.Sorted()
+	return NewResult(r.selection(), selected...), diags.Sorted()
 }
 
 type renderer struct {
@@ -81,15 +81,16 @@ func (r *renderer) checkSelection() error {
 	return nil
 }
 
-func (r *renderer) selected(s Stack) bool {
-	if r.opts.Layer != "" && s.Layer != r.opts.Layer {
-		return false
+// selection is the checked selection as stack names read.
+func (r *renderer) selection() Selection {
+	sel := Selection{Env: r.opts.Env}
+	if layer, ok := r.tabs.Layer(r.opts.Layer); ok {
+		sel.Order = layer.Order
 	}
-	if r.opts.Env != "" && s.Env != r.opts.Env {
-		return false
-	}
-	return true
+	return sel
 }
+
+func (r *renderer) selected(s Stack) bool { return r.selection().Match(s.Name) }
 
 // renderAll renders every stack of the tree, in apply order.
 func (r *renderer) renderAll() []Stack {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -58,9 +59,18 @@ func (s Stack) Unstructured() []*unstructured.Unstructured {
 	return out
 }
 
-// Result is a whole render: the selected stacks in apply order.
+// Result is a whole render, the plan: the selected stacks in apply order,
+// the selection, and what the plan creates that its objects may need.
 type Result struct {
-	Stacks []Stack
+	Stacks    []Stack
+	Selection Selection
+	// CRDs are the kinds the plan's CustomResourceDefinitions define.
+	CRDs map[schema.GroupKind]bool
+	// Namespaces are the namespaces the plan creates.
+	Namespaces map[string]bool
+	// Charts is true when the plan deploys Helm charts (K3s HelmCharts),
+	// which may install CRDs.
+	Charts bool
 }
 
 // Objects returns every object of every stack, in apply order.

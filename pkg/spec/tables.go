@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"sync"
 
@@ -258,4 +259,33 @@ func (t *Tables) PlatformDomain(service, internal string) (string, error) {
 // def returns a definition of the schema, such as #Component.
 func (t *Tables) def(name string) cue.Value {
 	return t.schema.LookupPath(cue.ParsePath(name))
+}
+
+// helmKeep is Helm's resource-policy annotation: cli-utils' pruning leaves
+// such objects in place too (sigs.k8s.io/cli-utils pkg/common NoDeletion).
+const helmKeepKey, helmKeepValue = "helm.sh/resource-policy", "keep"
+
+// Protects reports whether pruning an object of kind with annotations
+// detaches it (leaves it in the cluster) unless data loss is allowed: a
+// protected kind, the detach annotation, or Helm's keep policy.
+func (r Retention) Protects(kind string, annotations map[string]string) bool {
+	if slices.Contains(r.ProtectedKinds, kind) {
+		return true
+	}
+	return annotations[r.Detach.Key] == r.Detach.Value || annotations[helmKeepKey] == helmKeepValue
+}
+
+// FromChart reports whether the CRD of a kind of group comes from a Helm
+// chart of the plan rather than from the cluster or the plan's own CRDs.
+func (t *Tables) FromChart(group string) bool {
+	g, ok := t.APIGroups[group]
+	return ok && g.FromChart()
+}
+
+// Hint says why a kind of group may not be served.
+func (t *Tables) Hint(group string) string {
+	if g, ok := t.APIGroups[group]; ok {
+		return g.Hint
+	}
+	return "install its CRD first (from a component in an earlier layer) or check the apiVersion"
 }

@@ -1,4 +1,4 @@
-package apply
+package status
 
 import (
 	"context"
@@ -10,6 +10,12 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/spec"
 )
+
+// StorageClassCheck compares a K3s-owned StorageClass with the table.
+type StorageClassCheck struct {
+	Name     string
+	Problems []string
+}
 
 // ownerK3s is the table's owner of StorageClasses K3s creates.
 const ownerK3s = "k3s"

@@ -1,4 +1,4 @@
-package apply
+package health
 
 import (
 	"context"
@@ -19,6 +19,11 @@ import (
 var (
 	pvcGK = schema.GroupKind{Kind: "PersistentVolumeClaim"}
 	crdGK = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+)
+
+var (
+	_ engine.StatusReader = (*pvcReader)(nil)
+	_ engine.StatusReader = presentReader{}
 )
 
 // bindingModes knows the StorageClasses' volumeBindingMode.
@@ -58,7 +63,7 @@ func (b *bindingModes) waitsForConsumer(pvc *unstructured.Unstructured) bool {
 	return b.modes[class] == storagev1.VolumeBindingWaitForFirstConsumer
 }
 
-// Health computes kstatus of a live object, with one exception: a Pending
+// health computes kstatus of a live object, with one exception: a Pending
 // PersistentVolumeClaim of a WaitForFirstConsumer class is Current — it
 // binds when a pod first uses it, and waiting for that would never end.
 func health(obj *unstructured.Unstructured, modes *bindingModes) (status.Status, string) {
@@ -78,8 +83,6 @@ func health(obj *unstructured.Unstructured, modes *bindingModes) (status.Status,
 // pvcReader is the kstatus reader of PersistentVolumeClaims for the wait.
 type pvcReader struct{ modes *bindingModes }
 
-var _ engine.StatusReader = (*pvcReader)(nil)
-
 func (r *pvcReader) Supports(gk schema.GroupKind) bool { return gk == pvcGK }
 
 func (r *pvcReader) ReadStatus(ctx context.Context, cr engine.ClusterReader, id object.ObjMetadata) (*event.ResourceStatus, error) {
@@ -96,8 +99,6 @@ func (r *pvcReader) ReadStatusForObject(_ context.Context, _ engine.ClusterReade
 // Established before its custom resources can be applied; an object being
 // deleted counts as gone.
 type presentReader struct{}
-
-var _ engine.StatusReader = presentReader{}
 
 func (presentReader) Supports(schema.GroupKind) bool { return true }
 

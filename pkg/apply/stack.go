@@ -1,0 +1,170 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/object"
+
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/diff"
+	"kcloud.dev/kcloud/pkg/render"
+)
+
+// stack applies one stack, planned in the run's diff. Custom resources
+// whose CRD a chart of the plan installs (cert-manager's, Kubero's) cannot
+// be applied before K3s's Helm controller has run the chart: the stack is
+// then applied without them first, kcloud waits (within --timeout) until
+// their kinds are served, and applies the whole stack.
+func (r *runner) stack(ctx context.Context, s render.Stack, planned *diff.Result) error {
+	start := time.Now()
+	sum := &change.Summary{Stack: s.Name}
+	r.emit(Event{Type: StackStarted, Stack: s.Name, Message: fmt.Sprintf("%d objects", len(s.Objects))})
+	err := r.stackPasses(ctx, s, planned, sum)
+	sum.Duration = time.Since(start)
+	r.res.Stacks = append(r.res.Stacks, *sum)
+	r.emit(Event{Type: StackFinished, Stack: s.Name, Summary: sum, Err: err})
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", s.Name, r.opts.Redactor.Error(err))
+	}
+	return nil
+}
+
+func (r *runner) stackPasses(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
+	if r.opts.DryRun {
+		return r.report(s.Name, planned, sum)
+	}
+	deferred, kinds := r.deferred(s)
+	if len(kinds) == 0 {
+		if needsReplan(planned.Stack(s.Name)) {
+			r.c.Mapper.Reset() // an earlier stack may have created its CRDs
+			return r.replanAndApply(ctx, s, sum)
+		}
+		return r.apply(ctx, s, planned, sum)
+	}
+	var first change.Summary
+	if len(deferred.Objects) > 0 && hasHelmChart(deferred) {
+		first.Stack = s.Name
+		if err := r.replanAndApply(ctx, deferred, &first); err != nil {
+			*sum = first
+			return err
+		}
+	}
+	if err := r.waitServed(ctx, s.Name, kinds); err != nil {
+		return err
+	}
+	err := r.replanAndApply(ctx, s, sum)
+	// What the first pass did, the second saw as unchanged.
+	sum.Unchanged -= first.Create + first.Update
+	sum.Add(change.Summary{Create: first.Create, Update: first.Update, Delete: first.Delete, Detach: first.Detach})
+	sum.NoOp = sum.NoOp && first.Changes() == 0
+	return err
+}
+
+// needsReplan reports whether a stack holds changes the server could not
+// dry-run when the run began.
+func needsReplan(changes []diff.Change) bool {
+	for _, ch := range changes {
+		if ch.Unverified {
+			return true
+		}
+	}
+	return false
+}
+
+// replanAndApply diffs s again, with the whole plan in view, and applies it.
+func (r *runner) replanAndApply(ctx context.Context, s render.Stack, sum *change.Summary) error {
+	planned, err := diff.Replan(ctx, r.c, r.plan, s, r.opts.diff())
+	if err != nil {
+		return err
+	}
+	return r.apply(ctx, s, planned, sum)
+}
+
+// apply writes one planned stack: nothing when nothing changes, otherwise
+// what changes through cli-utils, the unchanged objects staying in the
+// inventory untouched.
+func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
+	r.prime(planned)
+	changes := planned.Stack(s.Name)
+	local := object.UnstructuredSetToObjMetadataSet(s.Unstructured())
+	if !slices.ContainsFunc(changes, diff.Change.Changed) && planned.Inventories[s.Name].Objects.Equal(local) {
+		sum.NoOp = true
+		for _, ch := range changes {
+			sum.Count(change.Unchanged)
+			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref(), Op: OpApply, Action: change.Unchanged, Outcome: Done})
+		}
+		if r.opts.Wait {
+			return r.waitHealthy(ctx, s.Name, local, sum)
+		}
+		return nil
+	}
+	if !r.opts.AllowDataLoss {
+		if err := r.protect(ctx, changes); err != nil {
+			return err
+		}
+	}
+	if err := r.reattach(ctx, s.Name, changes); err != nil {
+		return err
+	}
+	objs := make([]*unstructured.Unstructured, len(s.Objects))
+	for i, o := range s.Objects {
+		objs[i] = o.DeepCopy()
+	}
+	applySet, keep := partition(objs, changes)
+	for _, id := range keep {
+		sum.Count(change.Unchanged)
+		r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: change.RefFromID(id), Op: OpApply, Action: change.Unchanged, Outcome: Done})
+	}
+	actions := map[object.ObjMetadata]change.Action{}
+	for _, ch := range changes {
+		actions[ch.Ref().ID()] = ch.Action
+	}
+	if err := r.runApplier(ctx, s.Name, applySet, keep, actions, sum); err != nil {
+		return err
+	}
+	if r.opts.Wait && len(keep) > 0 {
+		return r.waitHealthy(ctx, s.Name, keep, sum)
+	}
+	return nil
+}
+
+// report turns a stack's plan into the events of a dry run. The plan is
+// made of server-side dry runs, and unlike cli-utils' dry run it knows
+// that an object whose CRD or namespace the plan creates is a create.
+func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary) error {
+	failed := 0
+	for _, ch := range planned.Stack(stack) {
+		ev := Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref(), Op: OpApply, Action: ch.Action, Outcome: Done, Message: ch.Note}
+		switch {
+		case ch.Conflict.Blocks(r.opts.Adopt):
+			failed++
+			sum.Failed++
+			ev.Outcome = Failed
+		case ch.Action == change.Delete || ch.Action == change.Detach:
+			ev.Op = OpPrune
+			sum.Count(ch.Action)
+		default:
+			sum.Count(ch.Action)
+		}
+		if ch.Action == change.Detach && ev.Outcome == Done {
+			r.res.Detached = append(r.res.Detached, ch.Ref())
+		}
+		r.emit(ev)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d object(s) would fail", failed)
+	}
+	return nil
+}
+
+// prime hands cli-utils the objects the plan read, so that it does not
+// read them again one at a time.
+func (r *runner) prime(planned *diff.Result) {
+	planned.Live(func(k diff.LiveKey, live *unstructured.Unstructured) {
+		r.primed.prime(k.Resource, k.Namespace, k.Name, live)
+	})
+}

@@ -1,0 +1,129 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/inventory"
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
+	"kcloud.dev/kcloud/pkg/render"
+)
+
+// object diffs one rendered object.
+func (d *differ) object(ctx context.Context, stack string, o render.Object) (Change, error) {
+	obj := o.Unstructured.DeepCopy()
+	anns := obj.GetAnnotations()
+	if anns == nil {
+		anns = map[string]string{}
+	}
+	anns[inventory.OwningAnnotation] = inventory.ID(stack)
+	obj.SetAnnotations(anns)
+	gvk := obj.GroupVersionKind()
+	ch := Change{Stack: stack, GVK: gvk, Namespace: obj.GetNamespace(), Name: obj.GetName(), Component: o.Component}
+
+	m, err := d.c.Mapping(gvk)
+	if kube.IsUnserved(err) {
+		switch {
+		case d.plan.CRDs[gvk.GroupKind()]:
+			ch.Note = "its CustomResourceDefinition is created by this plan"
+			return d.unverified(ch, obj), nil
+		case d.plan.Charts && d.opts.Tables.FromChart(gvk.Group):
+			ch.Note = "its CRD is not served yet: a chart this plan deploys installs it; apply waits for it"
+			return d.unverified(ch, obj), nil
+		}
+		return ch, err
+	}
+	if err != nil {
+		return ch, fmt.Errorf("%s: %w", ch.Ref(), err)
+	}
+	ns := namespaceOf(m, obj)
+	obj.SetNamespace(ns)
+	ch.Namespace = ns
+
+	live, err := d.reader.Get(ctx, m.Resource, ns, obj.GetName())
+	if err != nil {
+		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
+	}
+	d.saw(m.Resource, ns, obj.GetName(), live)
+	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
+		// The dry run would fail on the missing namespace.
+		ch.Note = "its namespace is created by this plan"
+		return d.unverified(ch, obj), nil
+	}
+	planned, err := d.c.Dynamic.Resource(m.Resource).Namespace(ns).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{
+		FieldManager: kube.FieldManager,
+		Force:        true,
+		DryRun:       []string{metav1.DryRunAll},
+	})
+	if err != nil {
+		return ch, fmt.Errorf("%s: server-side dry-run: %w", ch.Ref(), err)
+	}
+	if live == nil {
+		return created(ch, planned), nil
+	}
+	return d.updated(ch, live, planned)
+}
+
+// updated compares the live object with the dry run's result and says who
+// owns it.
+func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (Change, error) {
+	before, after := Normalize(live), Normalize(planned)
+	redact.MaskSecrets(before, after)
+	ch.Before, ch.After = before, after
+	ch.Action = change.Unchanged
+	// Most objects of a plan are unchanged: compare before rendering YAML.
+	if !equality.Semantic.DeepEqual(before.Object, after.Object) {
+		var err error
+		if ch.Diff, err = unified(ch.Ref(), before, after); err != nil {
+			return ch, err
+		}
+		if ch.Diff != "" {
+			ch.Action = change.Update
+		}
+	}
+	switch owner := live.GetAnnotations()[inventory.OwningAnnotation]; {
+	case owner == "" && live.GetLabels()[inventory.ManagedByLabel] == inventory.ManagedBy && d.protected(live):
+		ch.Reattach = true
+		ch.Note = "detached by an earlier prune: apply takes it back into this stack's inventory"
+	case owner == "":
+		ch.Conflict = change.Unmanaged
+		ch.Note = "exists and is not managed by kcloud: apply leaves it untouched and fails unless --adopt"
+	case owner != inventory.ID(ch.Stack):
+		ch.Conflict = change.OtherInventory
+		ch.Note = fmt.Sprintf("belongs to inventory %q: apply leaves it untouched and fails", owner)
+	default:
+		return ch, nil
+	}
+	if ch.Action == change.Unchanged {
+		ch.Action = change.Update
+	}
+	return ch, nil
+}
+
+// unverified is a create the server could not dry-run yet.
+func (d *differ) unverified(ch Change, obj *unstructured.Unstructured) Change {
+	ch = created(ch, obj)
+	ch.Unverified = true
+	return ch
+}
+
+func created(ch Change, obj *unstructured.Unstructured) Change {
+	after := Normalize(obj)
+	redact.MaskSecrets(nil, after)
+	ch.Action = change.Create
+	ch.After = after
+	ch.Diff, _ = unified(ch.Ref(), nil, after)
+	return ch
+}
+
+// protected reports whether pruning obj detaches it unless data loss is
+// allowed.
+func (d *differ) protected(obj *unstructured.Unstructured) bool {
+	return d.opts.Tables.Retention.Protects(obj.GetKind(), obj.GetAnnotations())
+}

@@ -1,0 +1,68 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/object"
+
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/inventory"
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/redact"
+)
+
+// prunes previews the pruning of ids from a stack's inventory.
+func (d *differ) prunes(ctx context.Context, stack string, ids object.ObjMetadataSet) []Change {
+	out := make([]Change, len(ids))
+	kube.Parallel(ctx, d.opts.Workers, len(ids), func(i int) {
+		ch, err := d.prune(ctx, stack, ids[i])
+		if err != nil {
+			d.fail(err)
+			return
+		}
+		out[i] = ch
+	})
+	return slices.DeleteFunc(out, func(c Change) bool { return c.Action == "" })
+}
+
+func (d *differ) prune(ctx context.Context, stack string, id object.ObjMetadata) (Change, error) {
+	ch := Change{Stack: stack, GVK: id.GroupKind.WithVersion(""), Namespace: id.Namespace, Name: id.Name}
+	m, err := d.c.Mapper.RESTMapping(id.GroupKind)
+	if meta.IsNoMatchError(err) {
+		return Change{}, nil // the kind is gone, and its objects with it
+	}
+	if err != nil {
+		return ch, fmt.Errorf("%s: %w", ch.Ref(), err)
+	}
+	ch.GVK = m.GroupVersionKind
+	live, err := d.c.Dynamic.Resource(m.Resource).Namespace(id.Namespace).Get(ctx, id.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		d.saw(m.Resource, id.Namespace, id.Name, nil)
+		return Change{}, nil // already gone: apply only drops it from the inventory
+	}
+	if err != nil {
+		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
+	}
+	d.saw(m.Resource, id.Namespace, id.Name, live)
+	before := Normalize(live)
+	redact.MaskSecrets(before, nil)
+	ch.Before = before
+	switch {
+	case live.GetAnnotations()[inventory.OwningAnnotation] != inventory.ID(stack):
+		ch.Action = change.Detach
+		ch.Note = "not owned by this stack's inventory: left in place"
+	case d.protected(live) && !d.opts.AllowDataLoss:
+		ch.Action = change.Detach
+		ch.Note = "no longer rendered; kept in the cluster and dropped from the inventory (--allow-data-loss deletes it)"
+	default:
+		ch.Action = change.Delete
+		ch.Note = "no longer rendered"
+		ch.Diff, err = unified(ch.Ref(), before, nil)
+	}
+	return ch, err
+}

@@ -1,0 +1,126 @@
+package diff
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/cli-utils/pkg/object"
+
+	"kcloud.dev/kcloud/pkg/change"
+)
+
+// Change is the planned change of one object.
+type Change struct {
+	Stack  string
+	Action change.Action
+	GVK    schema.GroupVersionKind
+	// Namespace and Name are as the server sees them (a namespaced object
+	// that names no namespace is in "default").
+	Namespace string
+	Name      string
+	// Component rendered the object; empty for prune candidates.
+	Component string
+	// Diff is a unified diff of the normalised, masked YAML, live first;
+	// empty when unchanged or detached.
+	Diff string
+	// Note explains an action where the reason is not obvious; for people.
+	Note string
+	// Conflict says why apply would refuse the object.
+	Conflict change.Conflict
+	// Reattach is set when the live object is one kcloud detached earlier
+	// (its labels, no inventory): apply takes it back into the inventory.
+	Reattach bool
+	// Unverified is set when the server could not dry-run the object (its
+	// CRD or namespace is created by the plan): apply plans its stack again
+	// once the earlier stacks are applied.
+	Unverified bool
+	// Before and After are the normalised, masked live and planned
+	// objects; nil when absent.
+	Before, After *unstructured.Unstructured
+}
+
+// Ref names the object.
+func (c Change) Ref() change.Ref { return change.NewRef(c.GVK.GroupKind(), c.Namespace, c.Name) }
+
+// Changed reports whether applying would change the cluster.
+func (c Change) Changed() bool { return c.Action.Changed() }
+
+// Inventory is what a stack's inventory listed when the diff read it.
+type Inventory struct {
+	Objects object.ObjMetadataSet
+	// Found is false when the stack has no inventory yet.
+	Found bool
+}
+
+// LiveKey names a live object the way clients read it.
+type LiveKey struct {
+	Resource        schema.GroupResource
+	Namespace, Name string
+}
+
+// Result is a whole diff and what it read.
+type Result struct {
+	// Stacks are the stacks looked at, in apply order (prune-only stacks of
+	// removed environments last).
+	Stacks []string
+	// Changes are in stack order, then render order, prunes last.
+	Changes []Change
+	// Inventories are the inventories of Stacks as read.
+	Inventories map[string]Inventory
+	// Orphans are the selected stacks whose inventory exists while the plan
+	// renders no such stack (a removed environment), in apply order.
+	Orphans []string
+
+	// live holds the live objects read, unmasked (nil: known absent). Never
+	// print them; Live hands them to whoever reuses the reads.
+	live map[LiveKey]*unstructured.Unstructured
+}
+
+// HasChanges reports whether applying would change anything.
+func (r *Result) HasChanges() bool {
+	for _, c := range r.Changes {
+		if c.Changed() {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary counts the changes of each stack, in stack order.
+func (r *Result) Summary() []change.Summary {
+	idx := map[string]int{}
+	out := make([]change.Summary, 0, len(r.Stacks))
+	for _, s := range r.Stacks {
+		idx[s] = len(out)
+		out = append(out, change.Summary{Stack: s})
+	}
+	for _, c := range r.Changes {
+		i, ok := idx[c.Stack]
+		if !ok {
+			i = len(out)
+			idx[c.Stack] = i
+			out = append(out, change.Summary{Stack: c.Stack})
+		}
+		out[i].Count(c.Action)
+	}
+	return out
+}
+
+// Stack returns the changes of one stack.
+func (r *Result) Stack(name string) []Change {
+	var out []Change
+	for _, c := range r.Changes {
+		if c.Stack == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Live calls f with every live object the diff read, unmasked (nil: the
+// object does not exist). For callers that reuse the reads; never print
+// them.
+func (r *Result) Live(f func(LiveKey, *unstructured.Unstructured)) {
+	for k, v := range r.live {
+		f(k, v)
+	}
+}

@@ -1,0 +1,4 @@
+// Package status reports, read-only, each stack's inventory, the health of
+// the objects it lists, its drift from the plan, whether the StorageClasses
+// K3s owns match the table, and whether an apply holds the lock.
+package status
