@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
 	"kcloud.dev/kcloud/internal/testenv"
@@ -256,18 +256,22 @@ func TestApplyReleasesLockOnInterrupt(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	var stderr bytes.Buffer
+	// The event that says the Deployment was applied: the apply waits for
+	// it to become ready from then on.
+	applied := &eventWaiter{want: []string{`"kind":"Deployment"`, `"status":"created"`}, seen: make(chan struct{})}
 	go func() {
-		done <- run(ctx, []string{"apply", dir, "--env", env, "--timeout", "1m", "--kubeconfig", kubeconfig(t), "--log-format", "json"}, io.Discard, &syncWriter{w: &stderr})
+		done <- run(ctx, []string{"apply", dir, "--env", env, "--timeout", "1m", "--kubeconfig", kubeconfig(t), "--log-format", "json"}, io.Discard, applied)
 	}()
 	cs := typed(t)
 	// Interrupt it while it waits for the Deployment.
-	waitFor(t, func() bool {
-		h, _ := inventory.Held(context.Background(), cs)
-		_, err := cs.AppsV1().Deployments("apps-"+env).Get(context.Background(), "web", metav1.GetOptions{})
-		return h != nil && err == nil
-	})
-	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-applied.seen:
+	case code := <-done:
+		t.Fatalf("apply ended (exit %d) before it applied the Deployment", code)
+	}
+	if h, err := inventory.Held(context.Background(), cs); err != nil || h == nil {
+		t.Fatalf("lock while waiting: %v, %v", h, err)
+	}
 	cancel()
 	if code := <-done; code == 0 {
 		t.Errorf("interrupted apply exited 0")
@@ -343,10 +347,7 @@ func TestApplyKilledMidwayLeavesNoOrphans(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := typed(t)
-	waitFor(t, func() bool {
-		list, err := cs.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=kcloud"})
-		return err == nil && len(list.Items) >= 20
-	})
+	waitForConfigMaps(t, ns, 20)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -417,16 +418,21 @@ func liveConfigMaps(t *testing.T, ns string) []string {
 	return out
 }
 
-// syncWriter makes a buffer safe to write from the goroutine running kcloud.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// eventWaiter is kcloud's log: it closes seen at the first line that holds
+// every string of want.
+type eventWaiter struct {
+	want []string
+	seen chan struct{}
+	once sync.Once
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func (e *eventWaiter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		if slices.IndexFunc(e.want, func(w string) bool { return !strings.Contains(line, w) }) < 0 {
+			e.once.Do(func() { close(e.seen) })
+		}
+	}
+	return len(p), nil
 }
 
 // execCommand runs this test binary as kcloud.
@@ -436,16 +442,27 @@ func execCommand(exe string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// waitFor polls cond for up to 30 s.
-func waitFor(t *testing.T, cond func() bool) {
+// waitForConfigMaps watches ns until kcloud has created n ConfigMaps
+// there, for at most 30 s.
+func waitForConfigMaps(t *testing.T, ns string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := typed(t).CoreV1().ConfigMaps(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=kcloud"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer w.Stop()
+	seen := map[string]bool{}
+	for ev := range w.ResultChan() {
+		if cm, ok := ev.Object.(*corev1.ConfigMap); ok && ev.Type == watch.Added {
+			seen[cm.Name] = true
+		}
+		if len(seen) >= n {
+			return
+		}
+	}
+	t.Fatalf("%d of %d ConfigMaps created in %s within 30s", len(seen), n, ns)
 }
 
 func configMap(ns, name, value string) *corev1.ConfigMap {

@@ -84,7 +84,7 @@ func TestLostLockStopsPruningBeforeAnyDelete(t *testing.T) {
 		}
 	}
 	_, err := apply.Run(context.Background(), c, plan(stack(t, "l4-"+id, ns, nsDoc)), opts)
-	if err == nil || !strings.Contains(err.Error(), "lost") {
+	if !errors.Is(err, inventory.ErrLockLost) {
 		t.Errorf("err = %v, want the lost lock", err)
 	}
 	if _, err := c.Typed.CoreV1().ConfigMaps(ns).Get(context.Background(), "settings", metav1.GetOptions{}); err != nil {
