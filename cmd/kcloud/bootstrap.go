@@ -19,12 +19,15 @@ import (
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
+// bootstrapFlags are bootstrap's flags.
+type bootstrapFlags struct {
+	sshKey, knownHosts, installer, kubeconfigOut, nodeRoot string
+	acceptNewHostKey, merge, dryRun                        bool
+	timeout, connectTimeout                                time.Duration
+}
+
 func newBootstrapCmd(g *globals) *cobra.Command {
-	var flags struct {
-		sshKey, knownHosts, installer, kubeconfigOut, nodeRoot string
-		acceptNewHostKey, merge, dryRun                        bool
-		timeout, connectTimeout                                time.Duration
-	}
+	var flags bootstrapFlags
 	cmd := &cobra.Command{
 		Use:   "bootstrap [DIR...]",
 		Short: "Install, upgrade or grow K3s on the Cluster's nodes over SSH, and write the kubeconfig",
@@ -51,42 +54,10 @@ Cluster; it is written 0600 to --kubeconfig-out, or with --merge into
 
 Exit 0 when every node is up to date and Ready, 1 on any error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if flags.timeout <= 0 || flags.connectTimeout <= 0 {
-				return withCode(exitUsage, errors.New("--timeout and --connect-timeout must be positive"))
+			opts, err := flags.options(g, cmd.Flags().Changed("kubeconfig-out"))
+			if err != nil {
+				return err
 			}
-			if flags.knownHosts == "" {
-				home, err := os.UserHomeDir()
-				if err != nil {
-					return withCode(exitUsage, fmt.Errorf("--known-hosts: no default: %w", err))
-				}
-				flags.knownHosts = filepath.Join(home, ".ssh", "known_hosts")
-			}
-			var installer []byte
-			if flags.installer != "" {
-				var err error
-				if installer, err = os.ReadFile(flags.installer); err != nil {
-					return withCode(exitUsage, fmt.Errorf("--installer: %w", err))
-				}
-			}
-			opts := bootstrap.Options{
-				Installer:     installer,
-				DryRun:        flags.dryRun,
-				Timeout:       flags.timeout,
-				OnEvent:       func(ev bootstrap.Event) { _ = printer.BootstrapEvent(g.stdout, ev) },
-				KubeconfigOut: flags.kubeconfigOut,
-			}
-			if flags.merge {
-				if !cmd.Flags().Changed("kubeconfig-out") {
-					opts.KubeconfigOut = ""
-				}
-				opts.MergeInto = mergeTarget(g)
-			}
-			if flags.nodeRoot != "" {
-				opts.Paths = func(node string) bootstrap.Paths {
-					return bootstrap.DefaultPaths().Under(filepath.Join(flags.nodeRoot, node))
-				}
-			}
-
 			tree, err := loadSpecs(g, specDirs(args))
 			if err != nil {
 				return err
@@ -98,13 +69,9 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 			if err != nil {
 				return withCode(exitFailed, err)
 			}
-			auth, err := remote.NewAuth(flags.sshKey, os.LookupEnv)
-			if errors.Is(err, remote.ErrNoCredentials) {
-				return withCode(exitFailed, fmt.Errorf("%w: pass --ssh-key FILE, set $%s to the private key itself, or run an ssh-agent ($%s)",
-					remote.ErrNoCredentials, remote.EnvSSHKey, remote.EnvAuthSock))
-			}
+			auth, err := flags.auth()
 			if err != nil {
-				return withCode(exitFailed, err)
+				return err
 			}
 			defer auth.Close()
 			opts.SSH = remote.Options{Auth: auth, KnownHosts: flags.knownHosts, AcceptNewHostKey: flags.acceptNewHostKey, ConnectTimeout: flags.connectTimeout}
@@ -130,6 +97,58 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 	f.StringVar(&flags.nodeRoot, "node-root", "", "keep each node's K3s files under DIR/<node> (tests)")
 	_ = f.MarkHidden("node-root")
 	return cmd
+}
+
+// options checks the flags and turns them into bootstrap's options (all
+// but SSH's). outChanged says --kubeconfig-out was given.
+func (f *bootstrapFlags) options(g *globals, outChanged bool) (bootstrap.Options, error) {
+	if f.timeout <= 0 || f.connectTimeout <= 0 {
+		return bootstrap.Options{}, withCode(exitUsage, errors.New("--timeout and --connect-timeout must be positive"))
+	}
+	if f.knownHosts == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return bootstrap.Options{}, withCode(exitUsage, fmt.Errorf("--known-hosts: no default: %w", err))
+		}
+		f.knownHosts = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	opts := bootstrap.Options{
+		DryRun:        f.dryRun,
+		Timeout:       f.timeout,
+		OnEvent:       func(ev bootstrap.Event) { _ = printer.BootstrapEvent(g.stdout, ev) },
+		KubeconfigOut: f.kubeconfigOut,
+	}
+	if f.installer != "" {
+		var err error
+		if opts.Installer, err = os.ReadFile(f.installer); err != nil {
+			return bootstrap.Options{}, withCode(exitUsage, fmt.Errorf("--installer: %w", err))
+		}
+	}
+	if f.merge {
+		if !outChanged {
+			opts.KubeconfigOut = ""
+		}
+		opts.MergeInto = mergeTarget(g)
+	}
+	if f.nodeRoot != "" {
+		opts.Paths = func(node string) bootstrap.Paths {
+			return bootstrap.DefaultPaths().Under(filepath.Join(f.nodeRoot, node))
+		}
+	}
+	return opts, nil
+}
+
+// auth finds the SSH credentials: --ssh-key, $VPS_SSH_KEY, ssh-agent.
+func (f *bootstrapFlags) auth() (*remote.Auth, error) {
+	auth, err := remote.NewAuth(f.sshKey, os.LookupEnv)
+	if errors.Is(err, remote.ErrNoCredentials) {
+		return nil, withCode(exitFailed, fmt.Errorf("%w: pass --ssh-key FILE, set $%s to the private key itself, or run an ssh-agent ($%s)",
+			remote.ErrNoCredentials, remote.EnvSSHKey, remote.EnvAuthSock))
+	}
+	if err != nil {
+		return nil, withCode(exitFailed, err)
+	}
+	return auth, nil
 }
 
 // mergeTarget is the kubeconfig --merge writes: --kubeconfig, else the
