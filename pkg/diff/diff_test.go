@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -338,4 +339,80 @@ func writeInventory(t *testing.T, c *kube.Clients, stack string, objs []render.O
 		Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRunRejectsUnknownFieldsAtTheirOrigin: an unknown field, of a
+// built-in kind or of a custom resource, fails the dry run (server-side
+// apply, field validation Strict) with an error naming where the object is
+// written.
+func TestRunRejectsUnknownFieldsAtTheirOrigin(t *testing.T) {
+	c := clients(t)
+	ns := fmt.Sprintf("diff-%d", nextID())
+	crd := objects(t, ns, `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.NS.example.com
+spec:
+  group: NS.example.com
+  names: {kind: Gizmo, plural: gizmos, singular: gizmo, listKind: GizmoList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: NS}`)
+	applyLive(t, c, "l1-"+ns, crd, true)
+	waitEstablished(t, c, "gizmos."+ns+".example.com")
+	c.Mapper.Reset()
+	for _, tc := range []struct{ name, doc, want string }{
+		{"built-in kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS}\ndatta: {a: b}", ".datta: field not declared in schema"},
+		{"custom resource", "apiVersion: NS.example.com/v1\nkind: Gizmo\nmetadata: {name: g, namespace: NS}\nspec: {size: 3, colour: red}", ".spec.colour: field not declared in schema"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := objects(t, ns, tc.doc)
+			objs[0].Origin = spec.Pos{File: "specs/l3/x.yaml", Line: 12, Column: 7}
+			_, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
+			if err == nil || !strings.Contains(err.Error(), "specs/l3/x.yaml:12:7: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q at the object's file:line:col", err, tc.want)
+			}
+		})
+	}
+}
+
+// waitEstablished watches a CRD until the server serves its kind.
+func waitEstablished(t *testing.T, c *kube.Clients, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	w, err := c.Dynamic.Resource(gvr).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		u, ok := ev.Object.(*unstructured.Unstructured)
+		if !ok {
+			continue
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, cond := range conds {
+			m, _ := cond.(map[string]any)
+			if m["type"] == "Established" && m["status"] == "True" {
+				return
+			}
+		}
+	}
+	t.Fatalf("CRD %s not established within 30s", name)
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
@@ -56,18 +58,40 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		ch.Note = "its namespace is created by this plan"
 		return d.unverified(ch, obj), nil
 	}
-	planned, err := d.c.Dynamic.Resource(m.Resource).Namespace(ns).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{
-		FieldManager: kube.FieldManager,
-		Force:        true,
-		DryRun:       []string{metav1.DryRunAll},
-	})
+	planned, err := d.dryRun(ctx, m, obj)
 	if err != nil {
-		return ch, fmt.Errorf("%s: server-side dry-run: %w", ch.Ref(), err)
+		return ch, fmt.Errorf("%s%s: server-side dry-run: %w", at(o), ch.Ref(), err)
 	}
 	if live == nil {
 		return created(ch, planned), nil
 	}
 	return d.updated(ch, live, planned)
+}
+
+// dryRun server-side-applies obj as a dry run, as apply would (field
+// manager kcloud, conflicts forced), with strict field validation: an
+// unknown or duplicate field is an error, not a warning. Every object apply
+// writes passes this first.
+func (d *differ) dryRun(ctx context.Context, m *meta.RESTMapping, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	force := true
+	return d.c.Dynamic.Resource(m.Resource).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{
+		FieldManager:    kube.FieldManager,
+		Force:           &force,
+		DryRun:          []string{metav1.DryRunAll},
+		FieldValidation: metav1.FieldValidationStrict,
+	})
+}
+
+// at is where the object is written, as a prefix for errors.
+func at(o render.Object) string {
+	if !o.Origin.IsValid() {
+		return ""
+	}
+	return o.Origin.String() + ": "
 }
 
 // updated compares the live object with the dry run's result and says who
