@@ -12,6 +12,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -73,6 +74,10 @@ spec:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
+	// Every chart installs: the steps with --wait wait for their Jobs.
+	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
+		return testenv.ChartOutcome{Log: "deployed\n"}
+	})
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := srv.WriteKubeconfig(kc); err != nil {
 		t.Fatal(err)

@@ -290,3 +290,45 @@ func TestOneChangeAppliesOneAndKeepsTheInventory(t *testing.T) {
 		t.Error("cm-49 was not pruned")
 	}
 }
+
+// TestHelmChartInstallJob: apply waits for the Job K3s's Helm controller
+// runs for each HelmChart; a failed install fails the stack naming the
+// chart and showing the end of the install log.
+func TestHelmChartInstallJob(t *testing.T) {
+	c, opts, id := setup(t)
+	failing := "broken-" + id
+	var log strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&log, "helm output line %d\n", i)
+	}
+	log.WriteString("Error: looks like \"https://nope.example.com\" is not a valid chart repository\n")
+	testenv.HelmController(t, testenv.Shared(t).Config(), func(hc *unstructured.Unstructured) testenv.ChartOutcome {
+		return testenv.ChartOutcome{Fail: hc.GetName() == failing, Log: log.String()}
+	})
+	chart := func(name, repo string) string {
+		return fmt.Sprintf("apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata: {name: %s, namespace: kube-system}\nspec: {chart: %s, repo: %q, version: 1.0.0}", name, name, repo)
+	}
+	opts.Wait, opts.Timeout = true, time.Minute
+
+	if _, err := apply.Run(context.Background(), c, plan(stack(t, "l2-"+id, "", chart("fine-"+id, "https://charts.example.com"))), opts); err != nil {
+		t.Fatalf("a chart that installs: %v", err)
+	}
+	_, err := apply.Run(context.Background(), c, plan(stack(t, "l3-"+id, "", chart(failing, "https://nope.example.com"))), opts)
+	if err == nil {
+		t.Fatal("a chart whose install Job failed: apply succeeded")
+	}
+	for _, want := range []string{
+		"HelmChart kube-system/" + failing + " (chart " + failing + " 1.0.0 from https://nope.example.com)",
+		"install Job helm-install-" + failing + " failed: BackoffLimitExceeded",
+		"last 20 lines of pod helm-install-" + failing + "-x1:\n",
+		"  | helm output line 30\n",
+		`  | Error: looks like "https://nope.example.com" is not a valid chart repository`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "helm output line 11\n") {
+		t.Errorf("error shows more than the log's last lines:\n%v", err)
+	}
+}

@@ -97,10 +97,7 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 			sum.Count(change.Unchanged)
 			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref(), Op: OpApply, Action: change.Unchanged, Outcome: Done})
 		}
-		if r.opts.Wait {
-			return r.waitHealthy(ctx, s.Name, local, sum)
-		}
-		return nil
+		return r.waitAll(ctx, s, local, sum)
 	}
 	if !r.opts.AllowDataLoss {
 		if err := r.protect(ctx, changes); err != nil {
@@ -126,10 +123,21 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 	if err := r.runApplier(ctx, s.Name, applySet, keep, actions, sum); err != nil {
 		return err
 	}
-	if r.opts.Wait && len(keep) > 0 {
-		return r.waitHealthy(ctx, s.Name, keep, sum)
+	return r.waitAll(ctx, s, keep, sum)
+}
+
+// waitAll waits, with --wait, for what cli-utils did not wait for: the
+// objects it did not apply, and the stack's charts to be installed.
+func (r *runner) waitAll(ctx context.Context, s render.Stack, ids object.ObjMetadataSet, sum *change.Summary) error {
+	if !r.opts.Wait {
+		return nil
 	}
-	return nil
+	if len(ids) > 0 {
+		if err := r.waitHealthy(ctx, s.Name, ids, sum); err != nil {
+			return err
+		}
+	}
+	return r.waitCharts(ctx, s, sum)
 }
 
 // report turns a stack's plan into the events of a dry run. The plan is
