@@ -10,6 +10,7 @@ import (
 
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
@@ -53,7 +54,11 @@ func TestNewFromKubeconfig(t *testing.T) {
 }
 
 func TestUnservedKindSaysWhy(t *testing.T) {
-	c, err := kube.NewForConfig(testenv.Shared(t).Config(), kube.Options{})
+	tabs, err := spec.LoadTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kube.NewForConfig(testenv.Shared(t).Config(), kube.Options{Hint: tabs.Hint})
 	if err != nil {
 		t.Fatal(err)
 	}
