@@ -31,6 +31,7 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 	stacks := r.renderAll()
 	diags = append(diags, r.diags...)
 	diags = append(diags, checkRendered(t, stacks)...)
+	diags = append(diags, checkPlatformDomains(t, stacks)...)
 	if diags.HasErrors() {
 		return nil, diags.Sorted()
 	}
