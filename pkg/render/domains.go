@@ -1,8 +1,8 @@
 package render
 
 import (
-	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -47,16 +47,16 @@ func checkPlatformDomains(t *spec.Tree, stacks []Stack) spec.Diagnostics {
 					switch {
 					case strings.Contains(h.value, "${"):
 					case h.value == ui:
-						diags.Errorf(o.Origin, "%s: %s %q is the Kubero UI's host; give this service its own <service>.%s", kindName(o), h.path, h.value, internal)
+						diags.Errorf(o.Origin, "%s: %s %q is the Kubero UI's host; give this service its own <service>.%s", kindName(o), h, h.value, internal)
 					case !isPlatformHost(h.value, internal):
 						diags.Errorf(o.Origin, "%s: %s %q is not a platform domain: %s hosts are %s, here <service>.%s",
-							kindName(o), h.path, h.value, s.Layer, tabs.PlatformDomainRule, internal)
+							kindName(o), h, h.value, s.Layer, tabs.PlatformDomainRule, internal)
 					}
 				}
 			case kuberoKind:
 				for _, h := range hosts(o.Object, []string{"spec", "ingress", "hosts"}, "host", []string{"spec", "ingress", "tls"}) {
 					if !strings.Contains(h.value, "${") && h.value != ui {
-						diags.Errorf(o.Origin, "%s: %s %q: the Kubero UI is served at %s", kindName(o), h.path, h.value, ui)
+						diags.Errorf(o.Origin, "%s: %s %q: the Kubero UI is served at %s", kindName(o), h, h.value, ui)
 					}
 				}
 			}
@@ -71,18 +71,42 @@ func isPlatformHost(host, internal string) bool {
 	return ok && dnsLabel.MatchString(service)
 }
 
-type host struct{ path, value string }
+// host is one host an object names, with the path of its field (keys and
+// list indexes), which a check can report it at.
+type host struct {
+	path  []string
+	value string
+}
+
+// String formats the field's path as spec.rules[0].host.
+func (h host) String() string {
+	var b strings.Builder
+	for _, e := range h.path {
+		if _, err := strconv.Atoi(e); err == nil {
+			b.WriteString("[" + e + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(e)
+	}
+	return b.String()
+}
 
 // hosts returns the hosts of an Ingress-shaped object: each entry of the
 // list at rules with its key hostKey, and each entry of hosts in the list
 // at tls. Entries that are not strings are left to schema validation.
 func hosts(obj map[string]any, rules []string, hostKey string, tls []string) []host {
 	var out []host
+	at := func(base []string, more ...string) []string {
+		return append(append([]string{}, base...), more...)
+	}
 	list, _, _ := unstructured.NestedSlice(obj, rules...)
 	for i, r := range list {
 		m, _ := r.(map[string]any)
 		if h, ok := m[hostKey].(string); ok {
-			out = append(out, host{fmt.Sprintf("%s[%d].%s", strings.Join(rules, "."), i, hostKey), h})
+			out = append(out, host{at(rules, strconv.Itoa(i), hostKey), h})
 		}
 	}
 	list, _, _ = unstructured.NestedSlice(obj, tls...)
@@ -91,7 +115,7 @@ func hosts(obj map[string]any, rules []string, hostKey string, tls []string) []h
 		hs, _ := m["hosts"].([]any)
 		for j, x := range hs {
 			if h, ok := x.(string); ok {
-				out = append(out, host{fmt.Sprintf("%s[%d].hosts[%d]", strings.Join(tls, "."), i, j), h})
+				out = append(out, host{at(tls, strconv.Itoa(i), "hosts", strconv.Itoa(j)), h})
 			}
 		}
 	}
