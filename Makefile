@@ -15,11 +15,13 @@ all: build
 build:
 	$(GO) build -o $(KCLOUD) ./cmd/kcloud
 
-# specs vets and renders the real platform's specs/ (offline).
+# specs vets and renders the real platform's specs/ (offline): render runs
+# on a copy with stand-in ${NAME}s and its manifest cache filled offline
+# (specs_copy in hack/lib.sh).
 specs: build
 	$(KCLOUD) vet specs/
-	$(KCLOUD) render specs/ > /dev/null
-	@$(KCLOUD) render specs/ | grep -c '^kind:' | xargs echo "objects rendered:"
+	@bash -c 'set -euo pipefail; kcloud=$(KCLOUD); source hack/lib.sh; tmp=$$(mktemp -d); trap "rm -rf $$tmp" EXIT; \
+	  specs_copy specs "$$tmp/specs"; $(KCLOUD) render "$$tmp/specs" | grep -c "^kind:" | xargs echo "objects rendered:"'
 
 # testbin builds kube-apiserver, etcd and kubectl v1.37.2 from the Go module
 # proxy into bin/ (≈4–8 min cold, seconds when cached).

@@ -9,6 +9,10 @@ go build -o bin/kcloud ./cmd/kcloud
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go run ./hack/gentree "$tmp/gen" 500
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
+kcloud=bin/kcloud
+specs_copy specs "$tmp/specs" # its ${NAME}s and pinned manifests, offline
 
 measure() { # label, command...
   local label=$1; shift
@@ -22,8 +26,8 @@ measure() { # label, command...
   median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   printf '%-32s median %6.3f s   peak RSS %4d MB   (%d runs)\n' "$label" "$median" $((rss / 1024)) "$n"
 }
-measure "vet specs/" bin/kcloud vet specs/
-measure "render specs/" bin/kcloud render specs/
+measure "vet specs/" bin/kcloud vet "$tmp/specs"
+measure "render specs/" bin/kcloud render "$tmp/specs"
 measure "vet 1,000 components" bin/kcloud vet "$tmp/gen"
 measure "render 1,000 components" bin/kcloud render "$tmp/gen"
 measure "vet alias bomb (exit 1)" sh -c 'bin/kcloud vet testdata/invalid-alias-bomb; test $? -eq 1'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: on a throwaway test control plane (kube-apiserver + etcd, the
-# CRDs K3s serves), run vet → diff → apply → diff on specs/, then make a
-# small change and show its diff — what a user sees — and stop everything.
+# CRDs K3s serves), run vet → diff → apply → diff on a copy of specs/, then
+# make a small change and show its diff — what a user sees — and stop
+# everything. The copy's manifest cache is filled offline (specs_copy).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,8 +14,8 @@ kcloud=${KCLOUD:-$root/bin/kcloud}
 work=$(mktemp -d)
 cleanup() { stop_apiserver; rm -rf "$work"; }
 trap cleanup EXIT
-export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
 export CI=${CI:-} # logs as console lines on a terminal, JSON lines in CI
+specs_copy specs "$work/specs"
 
 bold='' dim='' off=''
 if [[ -t 1 ]]; then bold=$'\033[1m' dim=$'\033[2m' off=$'\033[0m'; fi
@@ -34,6 +35,7 @@ expect() { # expect CODE CMD...: run, show, and check the exit code
 echo "Starting a test control plane (kube-apiserver $("$root/bin/kube-apiserver" --version | cut -d' ' -f2), etcd)…"
 start_apiserver "$work"
 
+cd "$work"
 expect 0 "$kcloud" vet specs
 say "kcloud diff specs   # a fresh cluster: every object is a create (summary only)"
 code=0
@@ -45,11 +47,10 @@ printf '%s(exit %d; %d lines of diff)%s\n' "$dim" "$code" "$(wc -l <"$work/diff.
 # so the demo does not wait for health.
 expect 0 "$kcloud" apply specs --wait=false --log-level warn
 expect 0 "$kcloud" diff specs
-cp -r specs "$work/specs"
-sed -i 's/replicas: 1/replicas: 3/' "$work/specs/l4-apps/example-app.yaml"
+sed -i 's/replicas: 1/replicas: 3/' specs/l4-apps/example-app.yaml
 say "sed -i 's/replicas: 1/replicas: 3/' specs/l4-apps/example-app.yaml"
-expect 1 "$kcloud" diff "$work/specs" --env prod
-expect 0 "$kcloud" apply "$work/specs" --env prod --wait=false --log-level warn
-expect 1 "$kcloud" status "$work/specs" --env prod
+expect 1 "$kcloud" diff specs --env prod
+expect 0 "$kcloud" apply specs --env prod --wait=false --log-level warn
+expect 1 "$kcloud" status specs --env prod
 echo
 echo "demo: done (status is 1 above: the test API server has no controllers, so Deployments never become ready, and no K3s local-path class)."

@@ -33,3 +33,35 @@ stop_apiserver() {
   fi
   apiserver_pid=
 }
+
+# specs_copy SRC DST: copies the spec tree SRC to DST for a throwaway run,
+# with the ${NAME}s specs/ reads set to stand-in values and a throwaway
+# manifest cache ($KCLOUD_MANIFEST_CACHE) filled offline: from the user's
+# own cache, then from the Go module proxy (kubero-operator's module zip at
+# v0.2.1 holds deploy/operator.yaml); 'kcloud manifests add' checks each
+# file against the pin in the tree. Without the Kubero operator manifest,
+# the copy leaves out the two Kubero components and says why.
+specs_copy() {
+  local src=$1 dst=$2 user_cache json dir
+  user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
+  export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
+  export KUBERO_WEBHOOK_SECRET=${KUBERO_WEBHOOK_SECRET:-demo-webhook-secret}
+  export KUBERO_SESSION_KEY=${KUBERO_SESSION_KEY:-demo-session-key}
+  export CLOUDFLARE_API_TOKEN=${CLOUDFLARE_API_TOKEN:-demo-cloudflare-token}
+  export KCLOUD_MANIFEST_CACHE=$dst.manifests
+  cp -r "$src" "$dst"
+  if [[ -d $user_cache ]]; then
+    "$kcloud" manifests add --specs "$dst" "$user_cache"/* >/dev/null 2>&1 || true
+  fi
+  json=$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod go mod download -json github.com/kubero-dev/kubero-operator@v0.2.1 2>/dev/null) || true
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  if [[ -n $dir && -f $dir/deploy/operator.yaml ]]; then
+    "$kcloud" manifests add --specs "$dst" "$dir/deploy/operator.yaml" >/dev/null
+  fi
+  if "$kcloud" vet "$dst" 2>/dev/null | grep -q 'not in the manifest cache'; then
+    echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
+    sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/  \1/p' <<<"$json" >&2
+    echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
+    rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml"
+  fi
+}

@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -24,11 +25,7 @@ import (
 // results into medians and ratios.
 func BenchmarkLive(b *testing.B) {
 	kubectl := kubectlPath(b)
-	b.Setenv("VPS_HOST", "203.0.113.10")
-	specsDir := b.TempDir()
-	if err := os.CopyFS(specsDir, os.DirFS(filepath.Join(moduleRoot, "specs"))); err != nil {
-		b.Fatal(err)
-	}
+	specsDir, _ := specsCopy(b)
 	env := "bench"
 	big := writeTree(b, map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": manyObjects(env, "a")})
 	big2 := writeTree(b, map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": manyObjects(env, "b")})
@@ -117,7 +114,7 @@ func kubectlManifest(b *testing.B, dir string, sel []string) string {
 	if err != nil || diags.HasErrors() {
 		b.Fatalf("load %s: %v %v", dir, err, diags)
 	}
-	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &render.HTTPFetcher{}}
+	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: cache.Dir{Path: os.Getenv(cache.EnvDir)}}}
 	if len(sel) == 2 {
 		opts.Env = sel[1]
 	}

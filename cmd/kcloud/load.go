@@ -37,7 +37,7 @@ func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.O
 		opts.Getenv = os.LookupEnv
 	}
 	if opts.Fetcher == nil {
-		opts.Fetcher = &render.HTTPFetcher{}
+		opts.Fetcher = g.manifestFetcher(true)
 	}
 	res, diags := render.Render(ctx, tree, opts)
 	if err := reportDiagnostics(g, diags); err != nil {

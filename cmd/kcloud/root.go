@@ -49,6 +49,8 @@ type globals struct {
 	context    string
 	logLevel   string
 	logFormat  string
+	// manifestCache is --manifest-cache: the pinned URL manifest cache.
+	manifestCache string
 
 	stdout, stderr io.Writer
 	// log writes to stderr through red, which learns the plan's Secret
@@ -118,6 +120,7 @@ cluster to do it.`,
 	f.StringVar(&g.context, "context", "", "kubeconfig context to use")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&g.logFormat, "log-format", "", "log format: console or json (default json when not a terminal or CI=true)")
+	f.StringVar(&g.manifestCache, "manifest-cache", "", "directory of the pinned URL manifest cache (default $KCLOUD_MANIFEST_CACHE, else kcloud/manifests in the user cache directory)")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return withCode(exitUsage, fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath()))
 	})
@@ -133,6 +136,7 @@ cluster to do it.`,
 		newDestroyCmd(g),
 		newUnlockCmd(g),
 		newBootstrapCmd(g),
+		newManifestsCmd(g),
 	} {
 		cmd.AddCommand(sub)
 	}

@@ -32,7 +32,7 @@ one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
 			if tree.Cluster != nil {
 				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, true)...)
 				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, false)...)
-				res, more := render.Render(cmd.Context(), tree, render.Options{Getenv: os.LookupEnv, Lenient: true})
+				res, more := render.Render(cmd.Context(), tree, render.Options{Getenv: os.LookupEnv, Lenient: true, Fetcher: g.manifestFetcher(false)})
 				diags = append(diags, more...)
 				if res != nil {
 					objects = len(res.Objects())

@@ -26,7 +26,8 @@ import (
 
 // crdFS holds minimal CRDs: the ones K3s serves itself (HelmChart,
 // HelmChartConfig) and stand-ins for those the platform's charts install on
-// a real cluster (cert-manager, Kubero).
+// a real cluster (cert-manager). Kubero's are not here: specs/ installs
+// them itself, from the operator's pinned manifest.
 //
 //go:embed crds/*.yaml
 var crdFS embed.FS

@@ -29,7 +29,6 @@ func TestSharedServesK3sKindsAndK3sServiceRange(t *testing.T) {
 	}{
 		{"helm.cattle.io/v1", []string{"HelmChart", "HelmChartConfig"}},
 		{"cert-manager.io/v1", []string{"Certificate", "ClusterIssuer", "Issuer"}},
-		{"application.kubero.dev/v1alpha1", []string{"Kubero"}},
 	} {
 		t.Run(tc.groupVersion, func(t *testing.T) {
 			list, err := dc.ServerResourcesForGroupVersion(tc.groupVersion)

@@ -31,6 +31,7 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 	stacks := r.renderAll()
 	diags = append(diags, r.diags...)
 	diags = append(diags, checkRendered(t, stacks)...)
+	diags = append(diags, checkPlatformDomains(t, stacks)...)
 	if diags.HasErrors() {
 		return nil, diags.Sorted()
 	}
@@ -165,9 +166,16 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	}
 	lookup := r.lookup(c, ns, env)
 	var out []Object
-	add := func(obj map[string]any, origin spec.Pos) {
-		expanded, _ := expandValue(obj, lookup).(map[string]any)
-		o := r.finish(&unstructured.Unstructured{Object: expanded}, c.Name, origin)
+	// add renders an object; a fetched third-party manifest is used as
+	// published (no ${…} substitution: a pinned file must not be able to
+	// pull the environment of whoever runs kcloud into the cluster).
+	add := func(obj map[string]any, origin spec.Pos, substitute bool) {
+		if substitute {
+			obj, _ = expandValue(obj, lookup).(map[string]any)
+		} else {
+			obj = runtime.DeepCopyJSON(obj)
+		}
+		o := r.finish(&unstructured.Unstructured{Object: obj}, c.Name, origin)
 		o.defaultNamespace, o.source = ns, sourceObject
 		out = append(out, o)
 	}
@@ -179,11 +187,11 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	}
 	for _, m := range c.Manifests {
 		for _, d := range r.manifestDocs(m) {
-			add(d.Object, d.Pos)
+			add(d.Object, d.Pos, m.URL == "")
 		}
 	}
 	for _, d := range c.Objects {
-		add(d.Object, d.Pos)
+		add(d.Object, d.Pos, true)
 	}
 	for _, v := range c.Storage {
 		o := r.finish(pvc(c.Name+"-"+v.Name, ns, v), c.Name, v.Pos)
@@ -430,7 +438,7 @@ func (r *renderer) manifestDocs(m spec.Manifest) []spec.Doc {
 	if docs, ok := r.fetched[m.URL]; ok {
 		return docs
 	}
-	docs, diags := fetchManifest(r.ctx, r.opts.Fetcher, m)
+	docs, diags := fetchManifest(r.ctx, r.opts.Fetcher, m, r.opts.Lenient)
 	r.diags = append(r.diags, diags...)
 	r.fetched[m.URL] = docs
 	return docs

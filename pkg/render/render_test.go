@@ -192,7 +192,9 @@ func keys(m map[string]Object) []string {
 }
 
 func TestRenderURLManifests(t *testing.T) {
-	body := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote}\ndata: {ns: \"${namespace}\"}\n"
+	// A published manifest that happens to hold ${…}: it is used as
+	// published, never substituted (not even a variable that is set).
+	body := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote}\ndata: {ns: \"${namespace}\", token: \"${CI_TOKEN}\", lit: \"$${x}\"}\n"
 	sum := sha256.Sum256([]byte(body))
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, body)
@@ -214,7 +216,8 @@ spec:
   namespace: bootstrap
   manifests: [{url: "%s/op.yaml", sha256: "%s"}]
 `, srv.URL, tc.sha)})
-			res, diags := Render(context.Background(), tree, Options{Layer: "L1", Fetcher: &HTTPFetcher{Client: srv.Client()}})
+			getenv := func(n string) (string, bool) { return "s3cr3t", n == "CI_TOKEN" }
+			res, diags := Render(context.Background(), tree, Options{Layer: "L1", Getenv: getenv, Fetcher: &HTTPFetcher{Client: srv.Client()}})
 			if tc.want != "" {
 				if !strings.Contains(fmt.Sprint(diags), tc.want) || res != nil {
 					t.Fatalf("diags = %v, want %q and no result", diags, tc.want)
@@ -229,8 +232,13 @@ spec:
 			}
 			var found bool
 			for _, o := range res.Objects() {
-				if o.GetName() == "remote" && o.GetNamespace() == "bootstrap" && o.Object["data"].(map[string]any)["ns"] == "bootstrap" {
-					found = true
+				if o.GetName() != "remote" || o.GetNamespace() != "bootstrap" {
+					continue
+				}
+				found = true
+				want := map[string]any{"ns": "${namespace}", "token": "${CI_TOKEN}", "lit": "$${x}"}
+				if diff := cmp.Diff(want, o.Object["data"]); diff != "" {
+					t.Errorf("fetched manifest was changed (-want +got):\n%s", diff)
 				}
 			}
 			if !found {
@@ -242,7 +250,7 @@ spec:
 			}
 		})
 	}
-	if _, err := (&HTTPFetcher{}).Fetch(context.Background(), "http://example.com/x.yaml"); err == nil {
+	if _, err := (&HTTPFetcher{}).Fetch(context.Background(), "http://example.com/x.yaml", ""); err == nil {
 		t.Error("plain http fetched")
 	}
 }

@@ -102,9 +102,11 @@ func StackName(layer spec.Layer, env string) string {
 	return name
 }
 
-// Fetcher fetches a pinned manifest URL. Render verifies the checksum.
+// Fetcher fetches a pinned manifest URL; sum is the lowercase sha256 hex
+// the spec pins it by (a cache looks it up by that). Render verifies the
+// checksum of whatever it returns.
 type Fetcher interface {
-	Fetch(ctx context.Context, url string) ([]byte, error)
+	Fetch(ctx context.Context, url, sum string) ([]byte, error)
 }
 
 // Options select what to render and how.
@@ -118,7 +120,8 @@ type Options struct {
 	// Fetcher fetches url manifests. Nil means offline: url manifests are
 	// left out (vet).
 	Fetcher Fetcher
-	// Lenient leaves unset ${NAME}s as written instead of failing; vet
-	// reports them as warnings.
+	// Lenient leaves unset ${NAME}s as written instead of failing, and
+	// leaves out url manifests the Fetcher cannot return; vet reports both
+	// as warnings.
 	Lenient bool
 }

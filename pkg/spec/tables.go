@@ -33,6 +33,9 @@ type Tables struct {
 	BusinessDomainRule BusinessDomainRule
 	PlatformDomainRule string
 	KuberoUIService    string
+	// PlatformDomainLayer is the layer whose hosts must be platform
+	// domains, <service>.<internal>.
+	PlatformDomainLayer string
 	// Kinds are the document kinds of the spec format.
 	Kinds []string
 	// APIGroups say who serves the API groups the platform uses without
@@ -175,6 +178,7 @@ func compileTables() (*Tables, error) {
 		{"businessDomainRule", &t.BusinessDomainRule},
 		{"platformDomainRule", &t.PlatformDomainRule},
 		{"kuberoUIService", &t.KuberoUIService},
+		{"platformDomainLayer", &t.PlatformDomainLayer},
 		{"kinds", &t.Kinds},
 		{"apiGroups", &t.APIGroups},
 	} {

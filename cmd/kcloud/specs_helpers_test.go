@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"kcloud.dev/kcloud/pkg/cache"
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// moduleManifests are the URL manifests of specs/ that a Go module also
+// carries, byte for byte: the Go module proxy serves a repository at a tag
+// as a module zip, so tests (and 'make demo') can fill the manifest cache
+// from it without reaching anything else. Each file is checked against its
+// pin before use.
+var moduleManifests = []struct{ sha256, module, file string }{
+	{
+		// https://github.com/kubero-dev/kubero-operator/blob/v0.2.1/deploy/operator.yaml
+		sha256: "7908df4d0a4d6c2230bd7a8ee834134adc46b7010e4a1eb80301a1d235522a9e",
+		module: "github.com/kubero-dev/kubero-operator@v0.2.1",
+		file:   "deploy/operator.yaml",
+	},
+}
+
+// developerCache is the manifest cache of whoever runs the tests, as it was
+// before any test set KCLOUD_MANIFEST_CACHE: read from, never written.
+var developerCache = func() string {
+	dir, err := cache.Resolve("", os.Getenv)
+	if err != nil {
+		return ""
+	}
+	return dir
+}()
+
+// moduleFiles memoizes what the Go module proxy gave (or why not), once
+// per test binary.
+var moduleFiles struct {
+	once  sync.Once
+	files map[string][]byte // by sha256
+	why   map[string]string // by sha256, when missing
+}
+
+func downloadModuleManifests() {
+	moduleFiles.files, moduleFiles.why = map[string][]byte{}, map[string]string{}
+	for _, m := range moduleManifests {
+		body, err := moduleFile(m.module, m.file)
+		switch {
+		case err != nil:
+			moduleFiles.why[m.sha256] = err.Error()
+		case cache.Sum(body) != m.sha256:
+			moduleFiles.why[m.sha256] = fmt.Sprintf("%s in %s has sha256 %s, not the pinned %s", m.file, m.module, cache.Sum(body), m.sha256)
+		default:
+			moduleFiles.files[m.sha256] = body
+		}
+	}
+}
+
+// moduleFile reads file from module (path@version), downloaded through the
+// Go module proxy into the module cache.
+func moduleFile(module, file string) ([]byte, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = os.TempDir() // outside kcloud's module
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, runErr := cmd.Output()
+	var res struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("go mod download %s: %v %s", module, runErr, strings.TrimSpace(stderr.String()))
+	}
+	if res.Error != "" {
+		return nil, fmt.Errorf("go mod download %s: %s", module, res.Error)
+	}
+	return os.ReadFile(filepath.Join(res.Dir, filepath.FromSlash(file)))
+}
+
+// specsManifestCache points KCLOUD_MANIFEST_CACHE at a fresh cache for the
+// test holding every URL manifest dir pins, from offline sources only: the
+// developer's own cache, then the Go module proxy. It returns why a pin
+// could not be had ("" when all were).
+func specsManifestCache(t testing.TB, dir string) (missing string) {
+	t.Helper()
+	tree, diags, err := spec.Load([]string{dir})
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("load %s: %v %v", dir, err, diags)
+	}
+	c := cache.Dir{Path: t.TempDir()}
+	t.Setenv(cache.EnvDir, c.Path)
+	moduleFiles.once.Do(downloadModuleManifests)
+	var why []string
+	for _, p := range cache.Pins(tree) {
+		body, ok, _ := cache.Dir{Path: developerCache}.Get(p.SHA256)
+		if !ok {
+			body, ok = moduleFiles.files[p.SHA256]
+		}
+		if !ok {
+			reason := moduleFiles.why[p.SHA256]
+			if reason == "" {
+				reason = "no Go module carries it"
+			}
+			why = append(why, fmt.Sprintf("%s is not in the manifest cache (%s) and %s", p.URL, developerCache, reason))
+			continue
+		}
+		if err := c.Put(p.SHA256, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// specsEnv sets the ${NAME}s specs/ reads to stand-in values.
+func specsEnv(t testing.TB) {
+	for k, v := range map[string]string{
+		"VPS_HOST":              "203.0.113.10",
+		"KUBERO_WEBHOOK_SECRET": "test-webhook-secret",
+		"KUBERO_SESSION_KEY":    "test-session-key",
+		"CLOUDFLARE_API_TOKEN":  "test-cloudflare-token",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// kuberoFiles are the components of specs/ that need the pinned Kubero
+// operator manifest.
+var kuberoFiles = []string{"l2-platform/kubero-operator.yaml", "l2-platform/kubero.yaml"}
+
+// specsCopy copies specs/ into a temporary directory (named specs) with its
+// environment and manifest cache set. When the Kubero operator manifest cannot be had
+// offline, the copy leaves out the two Kubero components and kubero says
+// why (the rest of the platform is still tested); otherwise kubero is "".
+func specsCopy(t testing.TB) (dir, kubero string) {
+	t.Helper()
+	specsEnv(t)
+	dir = filepath.Join(t.TempDir(), "specs")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "specs"))); err != nil {
+		t.Fatal(err)
+	}
+	missing := specsManifestCache(t, dir)
+	if missing == "" {
+		return dir, ""
+	}
+	for _, f := range kuberoFiles {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left := specsManifestCache(t, dir); left != "" {
+		t.Fatalf("specs/ without Kubero still needs: %s", left)
+	}
+	t.Logf("specs/ without the Kubero components: %s", missing)
+	return dir, missing
+}

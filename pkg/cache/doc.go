@@ -1,0 +1,5 @@
+// Package cache is the content-addressed store of pinned URL manifests: each
+// body is a file named by its lowercase sha256 hex, checked against that
+// name on every read, so a pinned manifest is fetched once and then works
+// offline (air-gapped CI fills it ahead of time).
+package cache

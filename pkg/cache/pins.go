@@ -1,0 +1,42 @@
+package cache
+
+import (
+	"sort"
+
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// Pin is one URL manifest of a spec tree and the sha256 it is pinned by.
+type Pin struct {
+	URL    string
+	SHA256 string
+	// Pos is the manifest entry in the spec file.
+	Pos spec.Pos
+}
+
+// Pins returns every URL manifest of t, once per URL and sha256, sorted by
+// URL.
+func Pins(t *spec.Tree) []Pin {
+	seen := map[Pin]bool{}
+	var out []Pin
+	for _, c := range t.Components {
+		for _, m := range c.Manifests {
+			if m.URL == "" {
+				continue
+			}
+			key := Pin{URL: m.URL, SHA256: m.SHA256}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Pin{URL: m.URL, SHA256: m.SHA256, Pos: m.Pos})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].URL != out[j].URL {
+			return out[i].URL < out[j].URL
+		}
+		return out[i].SHA256 < out[j].SHA256
+	})
+	return out
+}
