@@ -16,8 +16,8 @@ import (
 
 // applyFlags are shared by apply and destroy.
 type applyFlags struct {
-	dryRun, wait, adopt, allowDataLoss, allowEmpty bool
-	timeout                                        time.Duration
+	dryRun, wait, adopt, allowDataLoss, allowEmpty, allowMassPrune bool
+	timeout                                                        time.Duration
 }
 
 func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
@@ -33,16 +33,17 @@ func (f *applyFlags) options(g *globals, tables *spec.Tables) (apply.Options, er
 		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--timeout %s: must be positive (waits are never infinite; use --wait=false not to wait)", f.timeout))
 	}
 	return apply.Options{
-		Tables:        tables,
-		DryRun:        f.dryRun,
-		Wait:          f.wait,
-		Timeout:       f.timeout,
-		Adopt:         f.adopt,
-		AllowDataLoss: f.allowDataLoss,
-		AllowEmpty:    f.allowEmpty,
-		Redactor:      g.red,
-		Lock:          inventory.LockOptions{Holder: inventory.DefaultHolder()},
-		Events:        func(e apply.Event) { printer.LogEvent(g.log, e) },
+		Tables:         tables,
+		DryRun:         f.dryRun,
+		Wait:           f.wait,
+		Timeout:        f.timeout,
+		Adopt:          f.adopt,
+		AllowDataLoss:  f.allowDataLoss,
+		AllowEmpty:     f.allowEmpty,
+		AllowMassPrune: f.allowMassPrune,
+		Redactor:       g.red,
+		Lock:           inventory.LockOptions{Holder: inventory.DefaultHolder()},
+		Events:         func(e apply.Event) { printer.LogEvent(g.log, e) },
 	}, nil
 }
 
@@ -62,9 +63,11 @@ Objects an inventory lists that are no longer rendered are deleted, except
 PersistentVolumeClaims, Namespaces, CRDs and objects annotated
 client.lifecycle.config.k8s.io/deletion: detach, which are detached (left in
 the cluster) unless --allow-data-loss. An existing object no inventory owns
-is left untouched and fails the apply unless --adopt. A stack that renders
-nothing while its inventory is not empty (a removed environment) is only
-pruned with --allow-empty.
+is left untouched and fails the apply unless --adopt. A stack whose
+components render nothing while its inventory is not empty (a removed
+environment, a lost file) is only pruned with --allow-empty; an apply that
+would delete more than half of a stack's objects needs --allow-mass-prune;
+specs that render no component at all are refused.
 
 One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
 removes one a killed run left. Exit 0 when done, 1 on any error.`,
@@ -87,7 +90,8 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 	}
 	addApplyFlags(cmd, &flags)
 	cmd.Flags().BoolVar(&flags.adopt, "adopt", false, "take over existing objects that no inventory owns instead of failing")
-	cmd.Flags().BoolVar(&flags.allowEmpty, "allow-empty", false, "prune stacks that render nothing while their inventory is not empty (a removed environment)")
+	cmd.Flags().BoolVar(&flags.allowEmpty, "allow-empty", false, "prune stacks whose components render nothing while their inventory is not empty (a removed environment)")
+	cmd.Flags().BoolVar(&flags.allowMassPrune, "allow-mass-prune", false, "let one apply delete more than half of a stack's objects")
 	addSelectFlags(cmd, &layer, &env)
 	return cmd
 }

@@ -396,7 +396,7 @@ func TestApplyKilledMidwayLeavesNoOrphans(t *testing.T) {
 		"cluster.yaml": clusterYAML(env),
 		"many.yaml":    component("many", "L4", env, configMaps(10, "v")),
 	})
-	if code, _, stderr := kcLive(t, "apply", small, "--env", env, "--wait=false"); code != 0 {
+	if code, _, stderr := kcLive(t, "apply", small, "--env", env, "--wait=false", "--allow-mass-prune"); code != 0 {
 		t.Fatalf("apply of the smaller plan: exit %d\n%s", code, stderr)
 	}
 	if got := len(liveConfigMaps(t, ns)); got != 10 {
@@ -512,5 +512,56 @@ spec:
 		if !strings.Contains(stderr, want) {
 			t.Errorf("apply's error lacks %q:\n%s", want, tail(stderr))
 		}
+	}
+}
+
+// TestApplyRefusesWhatLooksLikeALostTree: stacks are judged by what their
+// components render, not by the namespaces kcloud generates for them.
+func TestApplyRefusesWhatLooksLikeALostTree(t *testing.T) {
+	env := uniqueEnv("lost")
+	ns := "apps-" + env
+	full := writeTree(t, map[string]string{
+		"cluster.yaml": clusterYAML(env),
+		"data.yaml":    component("data", "L3", env, configMaps(1, "kept")),
+		"web.yaml":     component("web", "L4", env, configMaps(10, "v")),
+	})
+	if code, _, stderr := kcLive(t, "apply", full, "--env", env, "--wait=false"); code != 0 {
+		t.Fatalf("first apply: exit %d\n%s", code, stderr)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		flag  string
+		want  string
+		live  int // ConfigMaps left in ns after the apply with flag
+	}{
+		{"no component at all", map[string]string{"cluster.yaml": clusterYAML(env)}, "", "render no component at all", 10},
+		{"a stack's components vanished", map[string]string{"cluster.yaml": clusterYAML(env), "data.yaml": component("data", "L3", env, configMaps(1, "kept"))},
+			"--allow-empty", "stack l4-" + env + ": no component renders anything into it", 0},
+		{"more than half of a stack", map[string]string{"cluster.yaml": clusterYAML(env), "data.yaml": component("data", "L3", env, configMaps(1, "kept")), "web.yaml": component("web", "L4", env, configMaps(4, "v"))},
+			"--allow-mass-prune", "apply would delete 6 of the 11 object(s)", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, _, stderr := kcLive(t, "apply", full, "--env", env, "--wait=false", "--allow-empty"); code != 0 {
+				t.Fatalf("restore: exit %d\n%s", code, stderr)
+			}
+			dir := writeTree(t, tc.files)
+			code, _, stderr := kcLive(t, "apply", dir, "--env", env, "--wait=false")
+			if code != 1 || !strings.Contains(stderr, tc.want) || (tc.flag != "" && !strings.Contains(stderr, "ConfigMap "+ns+"/cm-00")) {
+				t.Fatalf("apply: exit %d, want 1 with %q (naming what it would delete)\n%s", code, tc.want, tail(stderr))
+			}
+			if got := len(liveConfigMaps(t, ns)); got != 10 {
+				t.Fatalf("the refused apply left %d ConfigMaps, want 10", got)
+			}
+			if tc.flag == "" {
+				return
+			}
+			if code, _, stderr := kcLive(t, "apply", dir, "--env", env, "--wait=false", tc.flag); code != 0 {
+				t.Fatalf("apply %s: exit %d\n%s", tc.flag, code, stderr)
+			}
+			if got := len(liveConfigMaps(t, ns)); got != tc.live {
+				t.Errorf("after apply %s: %d ConfigMaps, want %d", tc.flag, got, tc.live)
+			}
+		})
 	}
 }

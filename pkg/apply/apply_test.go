@@ -110,6 +110,7 @@ func TestPruneDetachesProtectedKindsUnlessDataLossIsAllowed(t *testing.T) {
 			}
 			got := map[string]string{}
 			opts.AllowDataLoss = tc.allowDataLoss
+			opts.AllowMassPrune = true // two of its three objects go
 			opts.Events = func(e apply.Event) {
 				if e.Type == apply.ObjectEvent && (e.Op == apply.OpPrune || e.Op == apply.OpDelete) {
 					got[e.Object.GroupKind.Kind] = e.Status()
@@ -141,13 +142,16 @@ func TestPruneDetachesProtectedKindsUnlessDataLossIsAllowed(t *testing.T) {
 func TestEmptyStackIsRefused(t *testing.T) {
 	c, opts, id := setup(t)
 	ns := "empty-" + id
-	if _, err := apply.Run(context.Background(), c, plan(stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)), opts); err != nil {
+	other := stack(t, "l3-"+id, "other-"+id, nsDoc+"\n---\n"+cmDoc)
+	if _, err := apply.Run(context.Background(), c, plan(other, stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)), opts); err != nil {
 		t.Fatal(err)
 	}
-	_, err := apply.Run(context.Background(), c, plan(render.Stack{Name: "l4-" + id}), opts)
+	// Its components are gone (a CLI test covers the namespace kcloud
+	// still generates for it).
+	_, err := apply.Run(context.Background(), c, plan(other, render.Stack{Name: "l4-" + id}), opts)
 	var empty *apply.EmptyStackError
-	if !errors.As(err, &empty) || empty.Objects != 2 {
-		t.Fatalf("err = %v, want an EmptyStackError for 2 objects", err)
+	if !errors.As(err, &empty) || empty.Objects != 2 || !strings.Contains(err.Error(), "ConfigMap "+ns+"/settings") {
+		t.Fatalf("err = %v, want an EmptyStackError for 2 objects naming the ConfigMap", err)
 	}
 	if _, err := c.Typed.CoreV1().ConfigMaps(ns).Get(context.Background(), "settings", metav1.GetOptions{}); err != nil {
 		t.Errorf("the refused apply deleted something: %v", err)

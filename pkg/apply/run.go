@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/health"
 	"kcloud.dev/kcloud/pkg/inventory"
@@ -36,8 +38,11 @@ type Options struct {
 	Adopt bool
 	// AllowDataLoss deletes what pruning would otherwise detach.
 	AllowDataLoss bool
-	// AllowEmpty prunes stacks that render nothing (a removed environment).
+	// AllowEmpty prunes stacks whose components render nothing (a removed
+	// environment).
 	AllowEmpty bool
+	// AllowMassPrune lets one run delete more than half of a stack.
+	AllowMassPrune bool
 	// Lock tunes the apply lock.
 	Lock inventory.LockOptions
 	// Redactor masks Secret values in errors; nil builds one from the plan.
@@ -114,7 +119,7 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	if err != nil {
 		return r.res, err
 	}
-	if err := r.checkEmpty(planned); err != nil {
+	if err := r.checkPrunes(planned); err != nil {
 		return r.res, err
 	}
 	ctx, release, err := r.acquire(ctx)
@@ -138,34 +143,91 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	return r.res, nil
 }
 
-// EmptyStackError says apply refused to prune a stack that renders nothing.
+// EmptyStackError says apply refused to prune a stack whose components
+// render nothing (a removed environment, a lost file).
 type EmptyStackError struct {
-	Stack   string
+	Stack string
+	// Objects is how many objects its inventory lists; Prunes are those
+	// apply would delete or detach.
 	Objects int
+	Prunes  []change.Ref
 }
 
 func (e *EmptyStackError) Error() string {
-	return fmt.Sprintf("stack %s renders nothing but its inventory lists %d object(s): refusing to prune them; pass --allow-empty if its environment was removed on purpose", e.Stack, e.Objects)
+	return fmt.Sprintf("stack %s: no component renders anything into it, but its inventory lists %d object(s); apply would delete or detach %s: refusing; pass --allow-empty if its components or environment were removed on purpose",
+		e.Stack, e.Objects, refList(e.Prunes))
 }
 
-// checkEmpty refuses, without AllowEmpty, to empty the inventory of a stack
-// that renders nothing or that the plan no longer renders at all.
-func (r *runner) checkEmpty(planned *diff.Result) error {
-	if r.opts.AllowEmpty {
-		return nil
+// MassPruneError says apply refused to delete more than half of a stack's
+// inventory in one run.
+type MassPruneError struct {
+	Stack   string
+	Objects int
+	Deletes []change.Ref
+}
+
+func (e *MassPruneError) Error() string {
+	return fmt.Sprintf("stack %s: apply would delete %d of the %d object(s) its inventory lists (%s): refusing to delete more than half of a stack at once; pass --allow-mass-prune if that is intended",
+		e.Stack, len(e.Deletes), e.Objects, refList(e.Deletes))
+}
+
+// ErrNothingRendered says the plan renders no component at all: applying
+// it would prune every stack. 'kcloud destroy' deletes stacks on purpose.
+var ErrNothingRendered = errors.New("the specs render no component at all (only generated namespaces): refusing to apply, which would prune every stack; check the spec directory, or use 'kcloud destroy' to delete a stack on purpose")
+
+// checkPrunes stops a run before it writes anything when it would prune
+// more than a slip of the hand should: every stack when no component
+// renders anything; a stack whose components render nothing, or a stack
+// of a removed environment, without AllowEmpty; more than half of a
+// stack's inventory, without AllowMassPrune. Stacks are judged by what
+// their components render, not by the namespaces kcloud generates.
+func (r *runner) checkPrunes(planned *diff.Result) error {
+	if len(r.plan.Stacks) > 0 && !slices.ContainsFunc(r.plan.Stacks, func(s render.Stack) bool { return s.Rendered() > 0 }) {
+		return ErrNothingRendered
 	}
 	var errs []error
 	for _, s := range r.plan.Stacks {
-		if inv := planned.Inventories[s.Name]; len(s.Objects) == 0 && len(inv.Objects) > 0 {
-			errs = append(errs, &EmptyStackError{Stack: s.Name, Objects: len(inv.Objects)})
+		inv := planned.Inventories[s.Name]
+		prunes, deletes := prunesOf(planned.Stack(s.Name))
+		switch {
+		case s.Rendered() == 0 && len(prunes) > 0:
+			if !r.opts.AllowEmpty { // which allows emptying it entirely
+				errs = append(errs, &EmptyStackError{Stack: s.Name, Objects: len(inv.Objects), Prunes: prunes})
+			}
+		case 2*len(deletes) > len(inv.Objects) && !r.opts.AllowMassPrune:
+			errs = append(errs, &MassPruneError{Stack: s.Name, Objects: len(inv.Objects), Deletes: deletes})
 		}
 	}
 	for _, stack := range planned.Orphans {
-		if inv := planned.Inventories[stack]; len(inv.Objects) > 0 {
-			errs = append(errs, &EmptyStackError{Stack: stack, Objects: len(inv.Objects)})
+		prunes, _ := prunesOf(planned.Stack(stack))
+		if inv := planned.Inventories[stack]; len(inv.Objects) > 0 && !r.opts.AllowEmpty {
+			errs = append(errs, &EmptyStackError{Stack: stack, Objects: len(inv.Objects), Prunes: prunes})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// prunesOf returns what changes delete or detach, and what they delete.
+func prunesOf(changes []diff.Change) (prunes, deletes []change.Ref) {
+	for _, ch := range changes {
+		switch ch.Action {
+		case change.Delete:
+			deletes = append(deletes, ch.Ref())
+			prunes = append(prunes, ch.Ref())
+		case change.Detach:
+			prunes = append(prunes, ch.Ref())
+		}
+	}
+	return prunes, deletes
+}
+
+// refList names refs, the first few of them.
+func refList(refs []change.Ref) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.String()
+	}
+	return summarize(names)
 }
 
 // acquire takes the apply lock (not for dry runs) and returns a context

@@ -137,7 +137,7 @@ func (r *renderer) generated(layer spec.Layer, env string) []Object {
 		}
 		u := newObject("v1", "Namespace", ns, "")
 		_ = unstructured.SetNestedField(u.Object, labels, "metadata", "labels")
-		out = append(out, r.finish(u, r.tabs.Labels.GeneratedComponent, spec.Pos{}))
+		out = append(out, r.generatedObject(u))
 	}
 	for _, sc := range r.tabs.StorageClasses {
 		if sc.Owner != "kcloud" || sc.Layer != layer.ID || env != "" {
@@ -152,9 +152,16 @@ func (r *renderer) generated(layer spec.Layer, env string) []Object {
 		if sc.AllowVolumeExpansion != nil {
 			u.Object["allowVolumeExpansion"] = *sc.AllowVolumeExpansion
 		}
-		out = append(out, r.finish(u, r.tabs.Labels.GeneratedComponent, spec.Pos{}))
+		out = append(out, r.generatedObject(u))
 	}
 	return out
+}
+
+// generatedObject finishes an object kcloud renders on its own.
+func (r *renderer) generatedObject(u *unstructured.Unstructured) Object {
+	o := r.finish(u, r.tabs.Labels.GeneratedComponent, spec.Pos{})
+	o.source = sourceGenerated
+	return o
 }
 
 // component renders one component in one environment (env is empty for

@@ -29,12 +29,18 @@ type Object struct {
 	source source
 }
 
+// Generated reports whether kcloud rendered the object on its own (a
+// layer's namespace, the retained StorageClass) rather than a component.
+func (o Object) Generated() bool { return o.source == sourceGenerated }
+
 // source is what an object was rendered from.
 type source int
 
+// The zero value is a component's object, so that objects made outside
+// Render (tests) count as rendered by a component.
 const (
-	sourceGenerated source = iota // kcloud's own namespaces and StorageClass
-	sourceObject                  // an objects entry or a manifest document
+	sourceObject    source = iota // an objects entry or a manifest document
+	sourceGenerated               // kcloud's own namespaces and StorageClass
 	sourceHelm                    // the HelmChart of a helm source
 	sourceStorage                 // the PVC of a storage entry
 )
@@ -71,6 +77,18 @@ type Result struct {
 	// Charts is true when the plan deploys Helm charts (K3s HelmCharts),
 	// which may install CRDs.
 	Charts bool
+}
+
+// Rendered counts the objects of a stack that its components render:
+// what kcloud generates on its own (namespaces) does not count.
+func (s Stack) Rendered() int {
+	n := 0
+	for _, o := range s.Objects {
+		if !o.Generated() {
+			n++
+		}
+	}
+	return n
 }
 
 // Objects returns every object of every stack, in apply order.
