@@ -9,10 +9,14 @@ import (
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
+	"kcloud.dev/kcloud/pkg/validate"
 )
 
 func newVetCmd(g *globals) *cobra.Command {
-	var flags struct{ output string }
+	var flags struct {
+		output string
+		strict bool
+	}
 	cmd := &cobra.Command{
 		Use:   "vet [DIR...]",
 		Short: "Validate a spec tree offline: schema and rules, every error at file:line:col",
@@ -36,6 +40,7 @@ one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
 				diags = append(diags, more...)
 				if res != nil {
 					objects = len(res.Objects())
+					diags = append(diags, validate.Check(res, validate.Options{Strict: flags.strict})...)
 				}
 			}
 			diags = diags.Sorted()
@@ -54,5 +59,6 @@ one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
 		},
 	}
 	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema is an error, not a warning")
 	return cmd
 }

@@ -176,14 +176,15 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	// add renders an object; a fetched third-party manifest is used as
 	// published (no ${…} substitution: a pinned file must not be able to
 	// pull the environment of whoever runs kcloud into the cluster).
-	add := func(obj map[string]any, origin spec.Pos, substitute bool) {
+	add := func(d spec.Doc, substitute bool) {
+		obj := d.Object
 		if substitute {
 			obj, _ = expandValue(obj, lookup).(map[string]any)
 		} else {
 			obj = runtime.DeepCopyJSON(obj)
 		}
-		o := r.finish(&unstructured.Unstructured{Object: obj}, c.Name, origin)
-		o.defaultNamespace, o.source = ns, sourceObject
+		o := r.finish(&unstructured.Unstructured{Object: obj}, c.Name, d.Pos)
+		o.Syntax, o.defaultNamespace, o.source = d.Syntax, ns, sourceObject
 		out = append(out, o)
 	}
 
@@ -194,11 +195,11 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	}
 	for _, m := range c.Manifests {
 		for _, d := range r.manifestDocs(m) {
-			add(d.Object, d.Pos, m.URL == "")
+			add(d, m.URL == "")
 		}
 	}
 	for _, d := range c.Objects {
-		add(d.Object, d.Pos, true)
+		add(d, true)
 	}
 	for _, v := range c.Storage {
 		o := r.finish(pvc(c.Name+"-"+v.Name, ns, v), c.Name, v.Pos)

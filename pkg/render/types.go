@@ -20,6 +20,9 @@ type Object struct {
 	// Origin is where the object is written: an objects entry, a manifest
 	// document, a storage or helm entry; zero for generated objects.
 	Origin spec.Pos
+	// Syntax locates the fields of an objects entry or manifest document;
+	// zero for what kcloud renders itself.
+	Syntax spec.Syntax
 
 	// defaultNamespace is the component's namespace in this environment,
 	// given to namespaced objects that name none.

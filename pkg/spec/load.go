@@ -407,8 +407,13 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 			c.Manifests = append(c.Manifests, Manifest{URL: url, SHA256: sum, Pos: p})
 		}
 	}
+	specNode, _ := fieldValue(doc.expr, "spec").(*ast.StructLit)
 	for i, o := range s.Objects {
-		c.Objects = append(c.Objects, Doc{Object: o, Pos: pos(fmt.Sprintf("spec.objects[%d]", i))})
+		d := Doc{Object: o, Pos: pos(fmt.Sprintf("spec.objects[%d]", i))}
+		if specNode != nil {
+			d.Syntax = Syntax{node: listElem(specNode, "objects", i), file: f.path}
+		}
+		c.Objects = append(c.Objects, d)
 	}
 	l.tree.Components = append(l.tree.Components, c)
 	l.srcs[c] = data
@@ -527,7 +532,7 @@ func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostic
 		if md, _ := obj["metadata"].(map[string]any); md == nil || md["name"] == nil {
 			diags.errorf(d.pos, "object has no metadata.name")
 		}
-		out = append(out, Doc{Object: obj, Pos: d.pos})
+		out = append(out, Doc{Object: obj, Pos: d.pos, Syntax: Syntax{node: d.expr, file: file}})
 	}
 	return out, diags
 }

@@ -170,6 +170,8 @@ type Manifest struct {
 type Doc struct {
 	Object map[string]any
 	Pos    Pos
+	// Syntax locates the object's fields.
+	Syntax Syntax
 }
 
 // VarRef is one ${NAME} reference to the process environment.

@@ -1,0 +1,86 @@
+package validate
+
+import (
+	"fmt"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Schemas knows the schema of every kind it can check. Each schema is
+// compiled once, whatever the number of objects of its kind.
+type Schemas struct {
+	builtins *builtins
+	builtin  map[schema.GroupVersionKind]*builtinType
+	crds     map[schema.GroupVersionKind]*crdType
+}
+
+// NewSchemas returns the built-in kinds' schemas and K3s's own CRDs; add
+// the plan's and the cluster's CRDs with AddCRD.
+func NewSchemas() (*Schemas, error) {
+	s := &Schemas{builtins: sharedBuiltins, builtin: map[schema.GroupVersionKind]*builtinType{}, crds: map[schema.GroupVersionKind]*crdType{}}
+	k3s, err := K3sCRDs()
+	if err != nil {
+		return nil, err
+	}
+	for _, crd := range k3s {
+		if err := s.AddCRD(crd, SourceK3s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// sharedBuiltins parses client-go's schema once per process.
+var sharedBuiltins = &builtins{}
+
+// AddCRD compiles the schema of every version of crd; it replaces what an
+// earlier CRD said about the same kinds. source says where crd came from
+// (a file:line, "the cluster"), for messages.
+func (s *Schemas) AddCRD(crd *apiextensionsv1.CustomResourceDefinition, source string) error {
+	types, err := compileCRD(crd, source)
+	if err != nil {
+		return err
+	}
+	for gvk, t := range types {
+		s.crds[gvk] = t
+	}
+	return nil
+}
+
+// has reports whether gvk has a schema, and compiles a built-in one.
+func (s *Schemas) lookup(gvk schema.GroupVersionKind) (checker, bool) {
+	if t, ok := s.crds[gvk]; ok {
+		return t, true
+	}
+	if t, ok := s.builtin[gvk]; ok {
+		return t, t != nil
+	}
+	t, ok := s.builtins.lookup(gvk)
+	s.builtin[gvk] = t
+	return t, ok
+}
+
+// checker checks one object of a kind.
+type checker interface {
+	check(obj map[string]any) []fieldError
+}
+
+var (
+	_ checker = (*builtinType)(nil)
+	_ checker = (*crdType)(nil)
+)
+
+// fieldError is one problem at a path of an object.
+type fieldError struct {
+	path []string
+	msg  string
+	// unknown is set for unknown fields, missing for missing required
+	// fields: their paths end in the field's name.
+	unknown, missing bool
+}
+
+// SourceK3s is the source of the CRDs K3s's Helm controller serves.
+const SourceK3s = "K3s (github.com/k3s-io/helm-controller)"
+
+func (e fieldError) String() string { return fmt.Sprintf("%v: %s", e.path, e.msg) }

@@ -1,0 +1,134 @@
+package validate
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
+)
+
+// CRD is a CustomResourceDefinition from outside the plan, with where it
+// came from.
+type CRD struct {
+	*apiextensionsv1.CustomResourceDefinition
+	// Source is said in messages: "the cluster", a file or URL.
+	Source string
+}
+
+// Options say which schemas to use besides the built-in and K3s ones, and
+// how strictly.
+type Options struct {
+	// CRDs are the cluster's (ClusterCRDs) and the spec tree's schema
+	// sources. A CRD the plan itself renders wins over them.
+	CRDs []CRD
+	// Strict makes a kind with no schema an error instead of a warning.
+	Strict bool
+}
+
+var crdGVK = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition")
+
+// Check checks every object of every stack of res against its kind's
+// schema and returns one diagnostic per problem, at the file:line:col of
+// the offending field where the object was written by the user. It makes
+// no API calls.
+func Check(res *render.Result, opts Options) spec.Diagnostics {
+	var diags spec.Diagnostics
+	if res == nil {
+		return nil
+	}
+	s, err := NewSchemas()
+	if err != nil {
+		diags.Errorf(spec.Pos{}, "schemas: %v", err)
+		return diags
+	}
+	for _, c := range opts.CRDs {
+		if err := s.AddCRD(c.CustomResourceDefinition, c.Source); err != nil {
+			diags.Errorf(spec.Pos{File: c.Source}, "%v", err)
+		}
+	}
+	objs := res.Objects()
+	for _, o := range objs {
+		if o.GroupVersionKind() == crdGVK {
+			diags = append(diags, addPlanCRD(s, o)...)
+		}
+	}
+	missing := map[schema.GroupVersionKind]spec.Pos{}
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		c, ok := s.lookup(gvk)
+		if !ok {
+			if p, seen := missing[gvk]; !seen || before(o.Origin, p) {
+				missing[gvk] = o.Origin
+			}
+			continue
+		}
+		for _, e := range c.check(o.Object) {
+			diags = append(diags, diagnostic(o, e))
+		}
+	}
+	for gvk, p := range missing {
+		d := spec.Diagnostic{Pos: p, Severity: spec.SeverityWarning, Message: fmt.Sprintf(
+			"kind %s (%s) has no schema: it is not built in, and no CRD for it is in the plan, the cluster's schemas or the spec tree's; its objects are not checked", gvk.Kind, gvk.GroupVersion())}
+		if opts.Strict {
+			d.Severity = spec.SeverityError
+		}
+		diags = append(diags, d)
+	}
+	return diags.Sorted()
+}
+
+// addPlanCRD compiles a CRD the plan renders; a schema the API server
+// would refuse is an error at the CRD.
+func addPlanCRD(s *Schemas, o render.Object) spec.Diagnostics {
+	var diags spec.Diagnostics
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, crd); err != nil {
+		return nil // its own schema check reports what is wrong
+	}
+	if err := s.AddCRD(crd, o.Origin.String()); err != nil {
+		diags.Errorf(o.Origin, "%v", err)
+	}
+	return diags
+}
+
+// diagnostic places e at the field it is about, or at the object when the
+// object was not written field by field (a helm or storage entry).
+func diagnostic(o render.Object, e fieldError) spec.Diagnostic {
+	p, _ := o.Syntax.FieldPos(e.path)
+	if !p.IsValid() {
+		p = o.Origin
+	}
+	msg := fmt.Sprintf("%s %s: %s: %s", o.GetKind(), o.GetName(), pathString(e.path), e.msg)
+	return spec.Diagnostic{Pos: p, Severity: spec.SeverityError, Message: msg}
+}
+
+// pathString formats a path as spec.containers[0].image.
+func pathString(path []string) string {
+	if len(path) == 0 {
+		return "(object)"
+	}
+	var b strings.Builder
+	for i, p := range path {
+		if _, err := strconv.Atoi(p); err == nil {
+			fmt.Fprintf(&b, "[%s]", p)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func before(a, b spec.Pos) bool {
+	return slices.Compare([]string{a.File}, []string{b.File}) < 0 ||
+		(a.File == b.File && (a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)))
+}
