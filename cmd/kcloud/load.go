@@ -9,6 +9,7 @@ import (
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
+	"kcloud.dev/kcloud/pkg/validate"
 )
 
 // loadSpecs loads dirs; I/O and usage problems exit 2, invalid specs 1.
@@ -40,6 +41,7 @@ func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.O
 		opts.Fetcher = g.manifestFetcher(true)
 	}
 	res, diags := render.Render(ctx, tree, opts)
+	diags = append(diags, validate.Check(res, validate.Options{})...)
 	if err := reportDiagnostics(g, diags); err != nil {
 		return nil, nil, err
 	}

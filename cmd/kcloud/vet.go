@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -23,7 +24,12 @@ func newVetCmd(g *globals) *cobra.Command {
 		Long: `vet loads every *.yaml and *.yml under the directories (default specs/),
 checks them against the schema and the SSOT rules, renders them offline and
 checks the rendered objects. It reports every problem, not just the first,
-one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
+one per line as file:line:col: message. Every rendered Kubernetes object is
+checked against its kind's schema: built-in kinds against client-go's, custom
+resources against a CRD from the plan, the spec tree's schemas, K3s's own,
+or the cluster's when --kubeconfig or --context is given (the only time vet
+talks to a cluster). A kind with no schema is a warning (an error with
+--strict). Exit 0 valid, 1 invalid, 2 usage/IO.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
@@ -40,7 +46,11 @@ one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
 				diags = append(diags, more...)
 				if res != nil {
 					objects = len(res.Objects())
-					diags = append(diags, validate.Check(res, validate.Options{Strict: flags.strict})...)
+					crds, err := clusterCRDs(cmd, g)
+					if err != nil {
+						return withCode(exitUsage, err)
+					}
+					diags = append(diags, validate.Check(res, validate.Options{Strict: flags.strict, CRDs: crds})...)
 				}
 			}
 			diags = diags.Sorted()
@@ -61,4 +71,17 @@ one per line as file:line:col: message. Exit 0 valid, 1 invalid, 2 usage/IO.`,
 	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema is an error, not a warning")
 	return cmd
+}
+
+// clusterCRDs reads the cluster's CRDs when --kubeconfig or --context names
+// a cluster; vet stays offline otherwise.
+func clusterCRDs(cmd *cobra.Command, g *globals) ([]validate.CRD, error) {
+	if !cmd.Flag("kubeconfig").Changed && !cmd.Flag("context").Changed {
+		return nil, nil
+	}
+	c, err := kube.New(kube.Options{Kubeconfig: g.kubeconfig, Context: g.context})
+	if err != nil {
+		return nil, err
+	}
+	return validate.ClusterCRDs(cmd.Context(), c.Dynamic)
 }

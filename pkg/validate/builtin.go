@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"sync"
 
-	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
