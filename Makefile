@@ -27,6 +27,9 @@ specs: build
 # proxy into bin/ (≈4–8 min cold, seconds when cached).
 testbin:
 	@hack/testbin/build.sh $(BIN)
+	@# cert-manager's real CRDs for the test control plane (testenv.CertManagerModule),
+	@# into the module cache; outside kcloud's module so go.mod stays as it is.
+	@cd / && $(GO) mod download github.com/cert-manager/cert-manager@v1.16.2
 
 test: lint cue-vet testbin
 	$(GO) test -count=1 ./...

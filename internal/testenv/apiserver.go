@@ -3,10 +3,8 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,22 +13,12 @@ import (
 	"testing"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
-
-// crdFS holds minimal CRDs: the ones K3s serves itself (HelmChart,
-// HelmChartConfig) and stand-ins for those the platform's charts install on
-// a real cluster (cert-manager). Kubero's are not here: specs/ installs
-// them itself, from the operator's pinned manifest.
-//
-//go:embed crds/*.yaml
-var crdFS embed.FS
 
 // ServiceCIDR is K3s's service range; envtest's default /24 fills up at
 // about 250 Services.
@@ -143,27 +131,6 @@ func (s *APIServer) waitForKubeSystem() error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// CRDs returns the embedded CRDs.
-func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	files, err := fs.Glob(crdFS, "crds/*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	var out []*apiextensionsv1.CustomResourceDefinition
-	for _, name := range files {
-		data, err := crdFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := utilyaml.Unmarshal(data, crd); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		out = append(out, crd)
-	}
-	return out, nil
 }
 
 // assetsDir finds the test control plane's binaries.

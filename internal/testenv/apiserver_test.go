@@ -4,13 +4,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -28,7 +32,8 @@ func TestSharedServesK3sKindsAndK3sServiceRange(t *testing.T) {
 		kinds        []string
 	}{
 		{"helm.cattle.io/v1", []string{"HelmChart", "HelmChartConfig"}},
-		{"cert-manager.io/v1", []string{"Certificate", "ClusterIssuer", "Issuer"}},
+		{"cert-manager.io/v1", []string{"Certificate", "CertificateRequest", "ClusterIssuer", "Issuer"}},
+		{"acme.cert-manager.io/v1", []string{"Challenge", "Order"}},
 	} {
 		t.Run(tc.groupVersion, func(t *testing.T) {
 			list, err := dc.ServerResourcesForGroupVersion(tc.groupVersion)
@@ -89,5 +94,32 @@ func TestWithoutCRDsServesNoHelmChart(t *testing.T) {
 	dc := discovery.NewDiscoveryClientForConfigOrDie(srv.Config())
 	if _, err := dc.ServerResourcesForGroupVersion("helm.cattle.io/v1"); err == nil {
 		t.Fatal("helm.cattle.io/v1 is served by a server started WithoutCRDs")
+	}
+}
+
+// TestSharedCRDsAreReal: the K3s and cert-manager CRDs are the real ones,
+// with their schemas, not stand-ins that take any field.
+func TestSharedCRDsAreReal(t *testing.T) {
+	dyn := dynamic.NewForConfigOrDie(Shared(t).Config())
+	for _, tc := range []struct {
+		resource schema.GroupVersionResource
+		obj      string
+	}{
+		{schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"},
+			`{"apiVersion":"helm.cattle.io/v1","kind":"HelmChart","metadata":{"name":"strict"},"spec":{"chart":"x","bogus":1}}`},
+		{schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "issuers"},
+			`{"apiVersion":"cert-manager.io/v1","kind":"Issuer","metadata":{"name":"strict"},"spec":{"selfSigned":{},"bogus":1}}`},
+	} {
+		t.Run(tc.resource.Resource, func(t *testing.T) {
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON([]byte(tc.obj)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := dyn.Resource(tc.resource).Namespace("default").Create(t.Context(), u,
+				metav1.CreateOptions{FieldValidation: "Strict", DryRun: []string{metav1.DryRunAll}})
+			if err == nil || !strings.Contains(err.Error(), `unknown field "spec.bogus"`) {
+				t.Errorf("create with spec.bogus: %v, want an unknown-field error", err)
+			}
+		})
 	}
 }

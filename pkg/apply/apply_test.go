@@ -185,7 +185,7 @@ kind: ClusterIssuer
 metadata:
   name: letsencrypt
   annotations: {config.kubernetes.io/depends-on: helm.cattle.io/namespaces/kube-system/HelmChart/cert-manager}
-spec: {acme: {server: https://acme.example.com}}`)
+spec: {acme: {server: https://acme.example.com, privateKeySecretRef: {name: letsencrypt-account-key}}}`)
 
 	// diff shows the custom resource as a create, not an error.
 	planned, err := diff.Run(context.Background(), c, plan(s), diff.Options{Tables: tabs})

@@ -29,6 +29,10 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 		}
 	}
 	stacks := r.renderAll()
+	var schemas []spec.Doc
+	for _, m := range t.Cluster.Schemas {
+		schemas = append(schemas, r.manifestDocs(m)...)
+	}
 	diags = append(diags, r.diags...)
 	diags = append(diags, checkRendered(t, stacks)...)
 	diags = append(diags, checkPlatformDomains(t, stacks)...)
@@ -45,7 +49,9 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 			selected = append(selected, s)
 		}
 	}
-	return NewResult(r.selection(), selected...), diags.Sorted()
+	out := NewResult(r.selection(), selected...)
+	out.Schemas = schemas
+	return out, diags.Sorted()
 }
 
 type renderer struct {

@@ -80,6 +80,10 @@ type Result struct {
 	// Charts is true when the plan deploys Helm charts (K3s HelmCharts),
 	// which may install CRDs.
 	Charts bool
+	// Schemas are the documents of the Cluster's schema sources (CRDs
+	// that only give vet schemas); pinned URLs among them are fetched only
+	// when a Fetcher is set.
+	Schemas []spec.Doc
 }
 
 // Rendered counts the objects of a stack that its components render:

@@ -285,13 +285,14 @@ type rawCluster struct {
 			Name   string `json:"name"`
 			Prefix string `json:"prefix"`
 		} `json:"environments"`
+		Schemas []any `json:"schemas"`
 	} `json:"spec"`
 }
 
 func (l *loader) decodeCluster(f *specFile, doc document) {
 	data, u, ok := l.unify(f, doc, "#Cluster")
 	pos := func(path string) Pos { return posAt(data, path, f.path) }
-	c := &Cluster{Pos: pos("metadata.name")}
+	c := &Cluster{Pos: pos("metadata.name"), File: f.path}
 	if !ok {
 		// Still count it, so "exactly one Cluster" does not also fire.
 		l.clusters = append(l.clusters, c)
@@ -324,6 +325,7 @@ func (l *loader) decodeCluster(f *specFile, doc document) {
 		env.App, env.API = app, api
 		c.Environments = append(c.Environments, env)
 	}
+	c.Schemas = parseManifests(s.Schemas, "spec.schemas", pos)
 	l.clusters = append(l.clusters, c)
 	l.clSrc[c] = data
 	l.clDoc[c] = doc
@@ -396,17 +398,7 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 	if h := s.Helm; h != nil {
 		c.Helm = &Helm{Repo: h.Repo, Chart: h.Chart, Version: h.Version, Values: h.Values, Pos: pos("spec.helm")}
 	}
-	for i, m := range s.Manifests {
-		p := pos(fmt.Sprintf("spec.manifests[%d]", i))
-		switch m := m.(type) {
-		case string:
-			c.Manifests = append(c.Manifests, Manifest{Path: m, Pos: p})
-		case map[string]any:
-			url, _ := m["url"].(string)
-			sum, _ := m["sha256"].(string)
-			c.Manifests = append(c.Manifests, Manifest{URL: url, SHA256: sum, Pos: p})
-		}
-	}
+	c.Manifests = parseManifests(s.Manifests, "spec.manifests", pos)
 	specNode, _ := fieldValue(doc.expr, "spec").(*ast.StructLit)
 	for i, o := range s.Objects {
 		d := Doc{Object: o, Pos: pos(fmt.Sprintf("spec.objects[%d]", i))}
@@ -418,6 +410,23 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 	l.tree.Components = append(l.tree.Components, c)
 	l.srcs[c] = data
 	l.compDoc[c] = doc
+}
+
+// parseManifests reads a list of #Manifest entries at path.
+func parseManifests(raw []any, path string, pos func(string) Pos) []Manifest {
+	var out []Manifest
+	for i, m := range raw {
+		p := pos(fmt.Sprintf("%s[%d]", path, i))
+		switch m := m.(type) {
+		case string:
+			out = append(out, Manifest{Path: m, Pos: p})
+		case map[string]any:
+			url, _ := m["url"].(string)
+			sum, _ := m["sha256"].(string)
+			out = append(out, Manifest{URL: url, SHA256: sum, Pos: p})
+		}
+	}
+	return out
 }
 
 // posAt is where the value at a dotted path (with [i] indices) is written,
@@ -439,11 +448,17 @@ func (l *loader) loadManifests() {
 	for _, c := range l.tree.Components {
 		f := l.byAbs[mustAbs(c.File)]
 		for i := range c.Manifests {
-			m := &c.Manifests[i]
-			if m.URL != "" {
-				continue
+			if m := &c.Manifests[i]; m.URL == "" {
+				l.loadManifest(c.File, c.Name, f, m)
 			}
-			l.loadManifest(c, f, m)
+		}
+	}
+	for _, c := range l.clusters {
+		f := l.byAbs[mustAbs(c.File)]
+		for i := range c.Schemas {
+			if m := &c.Schemas[i]; m.URL == "" && f != nil {
+				l.loadManifest(c.File, "the Cluster's schemas", f, m)
+			}
 		}
 	}
 }
@@ -456,13 +471,14 @@ func mustAbs(p string) string {
 	return abs
 }
 
-func (l *loader) loadManifest(c *Component, from *specFile, m *Manifest) {
+// loadManifest reads the local manifest m, listed in file by owner.
+func (l *loader) loadManifest(file, owner string, from *specFile, m *Manifest) {
 	rel := m.Path
 	if filepath.IsAbs(rel) {
-		l.diags.errorf(m.Pos, "manifest %q must be a path relative to %s", rel, filepath.Base(c.File))
+		l.diags.errorf(m.Pos, "manifest %q must be a path relative to %s", rel, filepath.Base(file))
 		return
 	}
-	display := filepath.Join(filepath.Dir(c.File), rel)
+	display := filepath.Join(filepath.Dir(file), rel)
 	abs := mustAbs(display)
 	if !within(from.root, abs) {
 		l.diags.errorf(m.Pos, "manifest %q is outside the spec tree", rel)
@@ -498,7 +514,7 @@ func (l *loader) loadManifest(c *Component, from *specFile, m *Manifest) {
 		l.byAbs[abs] = mf
 	}
 	m.Path = abs
-	mf.manifestOf = append(mf.manifestOf, c.Name)
+	mf.manifestOf = append(mf.manifestOf, owner)
 	docs, diags := manifestDocs(mf.path, mf.docs, l.tabs)
 	l.diags = append(l.diags, diags...)
 	m.Docs = docs

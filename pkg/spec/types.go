@@ -35,8 +35,12 @@ type Cluster struct {
 	StoragePath  string
 	Domains      Domains
 	Environments []Environment
-	// Pos is where the document's metadata.name is.
-	Pos Pos
+	// Schemas are CRD files or pinned URLs that only give vet the schemas
+	// of custom resources (of CRDs a chart installs); nothing is applied.
+	Schemas []Manifest
+	// File is the spec file; Pos is where the document's metadata.name is.
+	File string
+	Pos  Pos
 }
 
 // Env returns the environment called name.

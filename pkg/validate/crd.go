@@ -60,7 +60,10 @@ func relax(s *spec.Schema) {
 		return
 	}
 	if v, ok := s.Extensions.GetBool("x-kubernetes-int-or-string"); ok && v {
+		// The structural form's anyOf [integer, string] says the same;
+		// kept, it would report each mismatch three times.
 		s.Type = spec.StringOrArray{"integer", "string"}
+		s.AnyOf = nil
 	}
 	s.Format = ""
 	for k, p := range s.Properties {
@@ -105,6 +108,9 @@ func unknownFields(v any, s *structuralschema.Structural, path []string, resourc
 	}
 	switch x := v.(type) {
 	case map[string]any:
+		if s.Type != "" && s.Type != "object" {
+			return // a type error, reported by the validator
+		}
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -185,7 +191,15 @@ func wantedType(ve *openapierrors.Validation) string {
 		return "another type"
 	}
 	t, _, _ := strings.Cut(after, ":")
-	return strings.ReplaceAll(t, ",", " or ")
+	var out []string
+	for _, name := range strings.Split(t, ",") {
+		article := "a "
+		if strings.ContainsRune("aeiou", rune(name[0])) {
+			article = "an "
+		}
+		out = append(out, article+name)
+	}
+	return strings.Join(out, " or ")
 }
 
 // valueAt returns the value at path in v, or nil.

@@ -2,11 +2,11 @@ package validate
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -48,9 +48,10 @@ func Check(res *render.Result, opts Options) spec.Diagnostics {
 		diags.Errorf(spec.Pos{}, "schemas: %v", err)
 		return diags
 	}
+	diags = append(diags, addSchemaDocs(s, res.Schemas)...)
 	for _, c := range opts.CRDs {
 		if err := s.AddCRD(c.CustomResourceDefinition, c.Source); err != nil {
-			diags.Errorf(spec.Pos{File: c.Source}, "%v", err)
+			diags.Errorf(spec.Pos{}, "%s: %v", c.Source, err)
 		}
 	}
 	objs := res.Objects()
@@ -75,13 +76,34 @@ func Check(res *render.Result, opts Options) spec.Diagnostics {
 	}
 	for gvk, p := range missing {
 		d := spec.Diagnostic{Pos: p, Severity: spec.SeverityWarning, Message: fmt.Sprintf(
-			"kind %s (%s) has no schema: it is not built in, and no CRD for it is in the plan, the cluster's schemas or the spec tree's; its objects are not checked", gvk.Kind, gvk.GroupVersion())}
+			"kind %s (%s) has no schema: it is not built in, not K3s's, and no CRD for it is in the plan, the Cluster's schemas or the cluster; its objects are not checked", gvk.Kind, gvk.GroupVersion())}
 		if opts.Strict {
 			d.Severity = spec.SeverityError
 		}
 		diags = append(diags, d)
 	}
 	return diags.Sorted()
+}
+
+// addSchemaDocs compiles the CRDs of the spec tree's schema sources. The
+// cluster's CRDs, added after them, describe what is really served and win.
+func addSchemaDocs(s *Schemas, docs []spec.Doc) spec.Diagnostics {
+	var diags spec.Diagnostics
+	for _, d := range docs {
+		if (&unstructured.Unstructured{Object: d.Object}).GroupVersionKind() != crdGVK {
+			diags.Errorf(d.Pos, "a schema source holds only CustomResourceDefinitions (%s), not %v %v", crdGVK.GroupVersion(), d.Object["apiVersion"], d.Object["kind"])
+			continue
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, crd); err != nil {
+			diags.Errorf(d.Pos, "CustomResourceDefinition: %v", err)
+			continue
+		}
+		if err := s.AddCRD(crd, d.Pos.String()); err != nil {
+			diags.Errorf(d.Pos, "%v", err)
+		}
+	}
+	return diags
 }
 
 // addPlanCRD compiles a CRD the plan renders; a schema the API server
@@ -129,6 +151,5 @@ func pathString(path []string) string {
 }
 
 func before(a, b spec.Pos) bool {
-	return slices.Compare([]string{a.File}, []string{b.File}) < 0 ||
-		(a.File == b.File && (a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)))
+	return a.File < b.File || (a.File == b.File && (a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)))
 }
