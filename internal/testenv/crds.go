@@ -46,7 +46,7 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 // cache, never from the network. Their metadata is templated for Helm, so
 // only the name is kept.
 func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	dir, err := moduleDir(CertManagerModule)
+	dir, err := ModuleDir(CertManagerModule)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +70,8 @@ func certManagerCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	return out, nil
 }
 
-// moduleDir finds mod (path@version) in the module cache, offline.
-func moduleDir(mod string) (string, error) {
+// ModuleDir finds mod (path@version) in the module cache, offline.
+func ModuleDir(mod string) (string, error) {
 	cmd := exec.Command("go", "mod", "download", "-json", mod)
 	cmd.Dir = os.TempDir() // outside kcloud's module: go.mod stays as it is
 	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")

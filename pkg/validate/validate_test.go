@@ -372,7 +372,7 @@ func write(t *testing.T, name, data string) {
 	}
 }
 
-func mustLoad(t *testing.T, dir string) (*spec.Tree, spec.Diagnostics) {
+func mustLoad(t *testing.T, _ string) (*spec.Tree, spec.Diagnostics) {
 	t.Helper()
 	tree, diags, err := spec.Load([]string{"."})
 	if err != nil {
