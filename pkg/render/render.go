@@ -31,6 +31,10 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 	stacks := r.renderAll()
 	var schemas []spec.Doc
 	for _, m := range t.Cluster.Schemas {
+		if m.URL != "" && opts.Fetcher == nil {
+			diags = append(diags, spec.Diagnostic{Pos: m.Pos, Severity: spec.SeverityWarning,
+				Message: fmt.Sprintf("schema source %s is not fetched offline: the kinds it defines are not checked", m.URL)})
+		}
 		schemas = append(schemas, r.manifestDocs(m)...)
 	}
 	diags = append(diags, r.diags...)

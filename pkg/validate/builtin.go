@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -86,12 +87,7 @@ func (t *builtinType) walk(v any, ref smdschema.TypeRef, path []string, errs *[]
 			*errs = append(*errs, typeError(path, expected(a), v))
 			return
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			p := append(slices.Clip(path), k)
 			if f, ok := a.Map.FindField(k); ok {
 				t.walk(x[k], f.Type, p, errs)

@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,12 +112,7 @@ func unknownFields(v any, s *structuralschema.Structural, path []string, resourc
 		if s.Type != "" && s.Type != "object" {
 			return // a type error, reported by the validator
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			p := append(slices.Clip(path), k)
 			if resource && (k == "apiVersion" || k == "kind" || k == "metadata") {
 				continue
