@@ -153,3 +153,14 @@ func pathString(path []string) string {
 func before(a, b spec.Pos) bool {
 	return a.File < b.File || (a.File == b.File && (a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)))
 }
+
+// Locate returns where the field at path (as the API server and kube-openapi
+// write it: spec.containers[0].image) of o is written, or o's Origin when
+// o was not written field by field. It places server-side rejections, such
+// as fieldValidation=Strict's `unknown field "spec.bogus"`, at their line.
+func Locate(o render.Object, path string) spec.Pos {
+	if p, _ := o.Syntax.FieldPos(splitOpenAPIPath(path)); p.IsValid() {
+		return p
+	}
+	return o.Origin
+}

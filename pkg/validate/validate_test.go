@@ -386,3 +386,40 @@ func sorted(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestLocate(t *testing.T) {
+	t.Chdir(t.TempDir())
+	write(t, "cluster.yaml", clusterYAML)
+	write(t, "web.yaml", component("web", "L4", `  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        template:
+          spec:
+            containers:
+              - name: web
+                imagee: nginx
+`))
+	tree, diags := mustLoad(t, ".")
+	if tree == nil || len(diags) > 0 {
+		t.Fatalf("load: %v", diags)
+	}
+	res, _ := render.Render(t.Context(), tree, render.Options{Lenient: true})
+	var web render.Object
+	for _, o := range res.Objects() {
+		if o.GetKind() == "Deployment" {
+			web = o
+		}
+	}
+	for path, want := range map[string]string{
+		"spec.template.spec.containers[0].imagee": "web.yaml:15:17",
+		".spec.template": "web.yaml:11:9",
+		"spec.replicas":  "web.yaml:10:7", // absent: its parent
+		"":               "web.yaml:7:7",
+	} {
+		if got := validate.Locate(web, path).String(); got != want {
+			t.Errorf("Locate(%q) = %s, want %s", path, got, want)
+		}
+	}
+}
