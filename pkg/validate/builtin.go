@@ -94,7 +94,7 @@ func (t *builtinType) walk(v any, ref smdschema.TypeRef, path []string, errs *[]
 			} else if a.Map.ElementType != (smdschema.TypeRef{}) {
 				t.walk(x[k], a.Map.ElementType, p, errs)
 			} else {
-				*errs = append(*errs, fieldError{path: p, unknown: true, msg: "unknown field"})
+				*errs = append(*errs, fieldError{path: p, msg: "unknown field"})
 			}
 		}
 	case []any:

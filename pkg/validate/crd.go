@@ -128,7 +128,7 @@ func unknownFields(v any, s *structuralschema.Structural, path []string, resourc
 				continue
 			}
 			if !s.XPreserveUnknownFields {
-				*errs = append(*errs, fieldError{path: p, unknown: true, msg: "unknown field"})
+				*errs = append(*errs, fieldError{path: p, msg: "unknown field"})
 			}
 		}
 	case []any:
@@ -149,7 +149,7 @@ func openAPIError(e error, obj map[string]any) fieldError {
 	path := splitOpenAPIPath(ve.Name)
 	switch ve.Code() {
 	case openapierrors.RequiredFailCode:
-		return fieldError{path: path, missing: true, msg: "missing required field"}
+		return fieldError{path: path, msg: "missing required field"}
 	case openapierrors.EnumFailCode:
 		var allowed []string
 		for _, a := range ve.Values {

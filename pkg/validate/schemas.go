@@ -1,8 +1,6 @@
 package validate
 
 import (
-	"fmt"
-
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -71,16 +69,12 @@ var (
 	_ checker = (*crdType)(nil)
 )
 
-// fieldError is one problem at a path of an object.
+// fieldError is one problem at a path of an object; for an unknown or a
+// missing field the path ends in the field's name.
 type fieldError struct {
 	path []string
 	msg  string
-	// unknown is set for unknown fields, missing for missing required
-	// fields: their paths end in the field's name.
-	unknown, missing bool
 }
 
 // SourceK3s is the source of the CRDs K3s's Helm controller serves.
 const SourceK3s = "K3s (github.com/k3s-io/helm-controller)"
-
-func (e fieldError) String() string { return fmt.Sprintf("%v: %s", e.path, e.msg) }
