@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
 	"kcloud.dev/kcloud/internal/testenv"
@@ -374,7 +375,7 @@ kind: Namespace
 metadata: {name: NS}`)
 	applyLive(t, c, "l1-"+ns, crd, true)
 	waitEstablished(t, c, "gizmos."+ns+".example.com")
-	c.Mapper.Reset()
+	waitServed(t, c, schema.GroupVersionKind{Group: ns + ".example.com", Version: "v1", Kind: "Gizmo"})
 	for _, tc := range []struct{ name, doc, want string }{
 		{"built-in kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS}\ndatta: {a: b}", ".datta: field not declared in schema"},
 		{"custom resource", "apiVersion: NS.example.com/v1\nkind: Gizmo\nmetadata: {name: g, namespace: NS}\nspec: {size: 3, colour: red}", ".spec.colour: field not declared in schema"},
@@ -387,6 +388,20 @@ metadata: {name: NS}`)
 				t.Fatalf("err = %v, want %q at the object's file:line:col", err, tc.want)
 			}
 		})
+	}
+}
+
+// waitServed waits until discovery, which may lag a CRD's Established
+// condition, serves gvk: kubectl's way of waiting, a bounded poll.
+func waitServed(t *testing.T, c *kube.Clients, gvk schema.GroupVersionKind) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c.Mapper.Reset()
+		_, err := c.Mapping(gvk)
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s not served within 30s: %v", gvk, err)
 	}
 }
 
