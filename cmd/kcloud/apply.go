@@ -72,11 +72,7 @@ specs that render no component at all are refused.
 One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
 removes one a killed run left. Exit 0 when done, 1 on any error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, tables, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
-			if err != nil {
-				return err
-			}
-			c, err := connect(g, tables)
+			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
 			if err != nil {
 				return err
 			}

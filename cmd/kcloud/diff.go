@@ -33,11 +33,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			default:
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text, markdown or json", flags.output))
 			}
-			plan, tables, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
-			if err != nil {
-				return atLeast(exitDiffErr, err)
-			}
-			c, err := connect(g, tables)
+			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return atLeast(exitDiffErr, err)
 			}

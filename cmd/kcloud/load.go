@@ -25,14 +25,49 @@ func loadSpecs(g *globals, dirs []string) (*spec.Tree, error) {
 	return tree, nil
 }
 
-// loadAndRender loads and renders dirs the way diff and apply consume
-// them: every ${NAME} must be set and pinned manifest URLs are fetched.
-// Nothing reaches a cluster unless this succeeds. The redactor learns the
-// plan's Secret values.
+// loadAndRender loads, renders and validates dirs offline the way diff and
+// apply consume them: every ${NAME} must be set and pinned manifest URLs
+// are fetched. The redactor learns the plan's Secret values.
 func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, error) {
-	tree, err := loadSpecs(g, dirs)
+	res, tables, diags, err := renderSpecs(ctx, g, dirs, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{})...)); err != nil {
+		return nil, nil, err
+	}
+	return res, tables, nil
+}
+
+// loadPlan is loadAndRender for the commands that talk to the cluster: it
+// connects first, so that custom resources are validated against the
+// cluster's CRDs too (those a chart installed). Reading them is the only
+// request made before the plan is valid; nothing reaches the cluster
+// unless it is.
+func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, *kube.Clients, error) {
+	res, tables, diags, err := renderSpecs(ctx, g, dirs, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := connect(g, tables)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	crds, err := validate.ClusterCRDs(ctx, c.Dynamic)
+	if err != nil {
+		g.log.Warn().Str("error", g.red.String(err.Error())).Msg("the cluster's CRDs cannot be read: custom resources are checked against the plan's and the spec tree's schemas only, and by the server's dry run")
+	}
+	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{CRDs: crds})...)); err != nil {
+		return nil, nil, nil, err
+	}
+	return res, tables, c, nil
+}
+
+// renderSpecs loads and renders dirs; render errors stop it (printed).
+func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, spec.Diagnostics, error) {
+	tree, err := loadSpecs(g, dirs)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv
@@ -41,12 +76,11 @@ func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.O
 		opts.Fetcher = g.manifestFetcher(true)
 	}
 	res, diags := render.Render(ctx, tree, opts)
-	diags = append(diags, validate.Check(res, validate.Options{})...)
-	if err := reportDiagnostics(g, diags); err != nil {
-		return nil, nil, err
+	if diags.HasErrors() {
+		return nil, nil, nil, reportDiagnostics(g, diags)
 	}
 	g.red.Add(res.Unstructured()...)
-	return res, tree.Tables, nil
+	return res, tree.Tables, diags, nil
 }
 
 // connect builds the clients of the cluster --kubeconfig, --context and

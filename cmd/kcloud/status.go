@@ -27,11 +27,7 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
 			}
-			plan, tables, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
-			if err != nil {
-				return err
-			}
-			c, err := connect(g, tables)
+			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return err
 			}
