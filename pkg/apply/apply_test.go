@@ -202,7 +202,7 @@ spec: {acme: {server: https://acme.example.com, privateKeySecretRef: {name: lets
 	ext := apiextensionsclient.NewForConfigOrDie(srv.Config())
 	installed := false
 	opts := apply.Options{Tables: tabs, Timeout: time.Minute, Events: func(e apply.Event) {
-		if e.Type != apply.Warning || !strings.Contains(e.Message, "waiting for a chart") || installed {
+		if e.Type != apply.Warning || !strings.Contains(e.Message, "waiting until the cluster serves") || installed {
 			return
 		}
 		installed = true

@@ -1,32 +1,49 @@
 package apply
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/object"
 	"sigs.k8s.io/cli-utils/pkg/object/dependson"
 
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
-func hasHelmChart(s render.Stack) bool {
+// installs reports whether a stack's objects install the CRDs of kinds
+// itself: CRDs of its own, or a chart (a K3s HelmChart) of the API group
+// table's.
+func installs(s render.Stack, kinds []schema.GroupVersionKind, t *spec.Tables) bool {
+	defined := map[schema.GroupKind]bool{}
+	charts := false
 	for _, o := range s.Objects {
-		if o.GroupVersionKind().GroupKind() == render.HelmChartGK {
-			return true
+		switch o.GroupVersionKind().GroupKind() {
+		case render.CRDGK:
+			defined[render.DefinedKind(o.Unstructured)] = true
+		case render.HelmChartGK:
+			charts = true
 		}
 	}
-	return false
+	return slices.ContainsFunc(kinds, func(k schema.GroupVersionKind) bool {
+		return defined[k.GroupKind()] || (charts && t.FromChart(k.Group))
+	})
 }
 
 // deferred returns the stack without the objects whose kinds are not
-// served yet but come from a chart, and those kinds; no kinds when every
-// kind is served.
+// served yet but are installed by the plan — by a chart, or by a CRD of
+// the same stack — and those kinds; no kinds when every kind is served.
+// cli-utils cannot wait for an object whose kind discovery does not serve
+// yet when its wait starts (its status watcher gives up on the kind until
+// the CRD changes again), and discovery may lag behind a CRD's Established
+// condition: the stack is applied in two passes around waitServed.
 func (r *runner) deferred(s render.Stack) (render.Stack, []schema.GroupVersionKind) {
 	var kinds []schema.GroupVersionKind
 	missing := map[schema.GroupVersionKind]bool{}
 	for _, o := range s.Objects {
 		gvk := o.GroupVersionKind()
-		if _, seen := missing[gvk]; seen || !r.opts.Tables.FromChart(gvk.Group) {
+		if _, seen := missing[gvk]; seen || (!r.opts.Tables.FromChart(gvk.Group) && !r.plan.CRDs[gvk.GroupKind()]) {
 			continue
 		}
 		_, err := r.c.Mapping(gvk)

@@ -15,10 +15,11 @@ import (
 )
 
 // stack applies one stack, planned in the run's diff. Custom resources
-// whose CRD a chart of the plan installs (cert-manager's, Kubero's) cannot
-// be applied before K3s's Helm controller has run the chart: the stack is
-// then applied without them first, kcloud waits (within --timeout) until
-// their kinds are served, and applies the whole stack.
+// whose kind is not served yet — a chart of the plan installs their CRD
+// (cert-manager's), or a CRD of the plan defines it — are applied in a
+// second pass: the stack is applied without them first, kcloud waits
+// (within --timeout) until their kinds are served, and applies the whole
+// stack.
 func (r *runner) stack(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	start := time.Now()
 	sum := &change.Summary{Stack: s.Name}
@@ -46,7 +47,7 @@ func (r *runner) stackPasses(ctx context.Context, s render.Stack, planned *diff.
 		return r.apply(ctx, s, planned, sum)
 	}
 	var first change.Summary
-	if len(deferred.Objects) > 0 && hasHelmChart(deferred) {
+	if len(deferred.Objects) > 0 && installs(deferred, kinds, r.opts.Tables) {
 		first.Stack = s.Name
 		if err := r.replanAndApply(ctx, deferred, &first); err != nil {
 			*sum = first

@@ -38,7 +38,7 @@ func (r *runner) waitServed(ctx context.Context, stack string, kinds []schema.Gr
 	for i, k := range kinds {
 		names[i] = k.Kind + " (" + k.GroupVersion().String() + ")"
 	}
-	r.emit(Event{Type: Warning, Stack: stack, Message: "waiting for a chart to install the CRDs of " + strings.Join(names, ", ")})
+	r.emit(Event{Type: Warning, Stack: stack, Message: "waiting until the cluster serves " + strings.Join(names, ", ") + " (their CRDs come from this plan or one of its charts)"})
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	for {
