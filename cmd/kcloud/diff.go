@@ -14,6 +14,7 @@ import (
 func newDiffCmd(g *globals) *cobra.Command {
 	var flags struct {
 		output, layer, env string
+		against            string
 		allowDataLoss      bool
 	}
 	cmd := &cobra.Command{
@@ -25,6 +26,11 @@ inventory lists that are no longer rendered are shown as deletes (or
 detaches, for PersistentVolumeClaims, Namespaces and CRDs). Secret values
 are shown as ***. Nothing in the cluster changes.
 
+With --against REV, diff needs no cluster: it renders the specs as they
+are at the git revision REV and as they are in the working tree, and
+diffs the two renders (unset ${NAME}s stay as written on both sides). For
+pull requests from forks, which get no cluster credentials.
+
 Exit 0 when there are no changes, 1 when there are, 2 or more on error
 (kubectl diff's convention).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,6 +38,10 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			case "text", "markdown", "json":
 			default:
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text, markdown or json", flags.output))
+			}
+			if flags.against != "" {
+				return diffAgainst(cmd.Context(), g, specDirs(args), flags.against, render.Options{Layer: flags.layer, Env: flags.env},
+					printer.DiffOptions{Format: flags.output, Color: isTerminal(g.stdout)}, flags.allowDataLoss)
 			}
 			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
@@ -51,6 +61,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 		},
 	}
 	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text, markdown (pull request comments) or json")
+	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd

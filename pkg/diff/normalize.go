@@ -29,8 +29,14 @@ func Normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
 	return out
 }
 
-// unified returns a unified diff of two objects as YAML; empty when equal.
+// unified returns a unified diff of the live and the planned object as
+// YAML; empty when equal.
 func unified(ref change.Ref, before, after *unstructured.Unstructured) (string, error) {
+	return unifiedLabeled(ref, "live", "planned", before, after)
+}
+
+// unifiedLabeled is unified with the two sides labelled from and to.
+func unifiedLabeled(ref change.Ref, from, to string, before, after *unstructured.Unstructured) (string, error) {
 	a, err := toYAML(before)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", ref, err)
@@ -46,8 +52,8 @@ func unified(ref change.Ref, before, after *unstructured.Unstructured) (string, 
 	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A:        lines(a),
 		B:        lines(b),
-		FromFile: "live/" + name,
-		ToFile:   "planned/" + name,
+		FromFile: from + "/" + name,
+		ToFile:   to + "/" + name,
 		Context:  3,
 	})
 }
