@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +52,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			}
 			out, err := diff.Run(cmd.Context(), c, plan, diff.Options{Tables: tables, AllowDataLoss: flags.allowDataLoss, Redactor: g.red})
 			if err != nil {
-				return withCode(exitDiffErr, g.red.Error(err))
+				return withCode(exitDiffErr, g.red.Error(forbiddenHint(err)))
 			}
 			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output, Color: isTerminal(g.stdout)}); err != nil {
 				return withCode(exitDiffErr, err)
@@ -65,6 +68,16 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
+}
+
+// forbiddenHint explains a diff the API server refused: its dry runs are
+// patches, which a read-only identity may not send.
+func forbiddenHint(err error) error {
+	if !apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "is forbidden") {
+		return err
+	}
+	return fmt.Errorf("%w\nthe server-side dry runs of diff need get and patch on every object (kcloud identities' apply identity has them); "+
+		"a read-only identity cannot dry-run: use diff --against REV to compare with a git revision instead, with no cluster", err)
 }
 
 // atLeast raises the exit code of err to code: for diff, whose exit 1

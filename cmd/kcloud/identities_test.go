@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+// TestIdentities creates the CI identities from a plan on the real API
+// server: apply works with the apply identity; the diff identity can write
+// nothing, and diff with it names the permission it lacks.
+func TestIdentities(t *testing.T) {
+	env := uniqueEnv("ident")
+	ns := "apps-" + env
+	app := func(value string) string {
+		return component("app", "L4", env, configMaps(2, value)+`    - apiVersion: v1
+      kind: Service
+      metadata: {name: web}
+      spec: {ports: [{port: 80}]}
+`)
+	}
+	dir := writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "app.yaml": app("one")})
+	changed := writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "app.yaml": app("two")})
+	out := filepath.Join(t.TempDir(), "ci")
+	code, stdout, stderr := kcLive(t, "identities", dir, "--out-dir", out, "--token-ttl", "1h")
+	if code != exitOK {
+		t.Fatalf("identities: exit %d\n%s%s", code, stdout, stderr)
+	}
+	applyKC, diffKC := filepath.Join(out, "apply.kubeconfig"), filepath.Join(out, "diff.kubeconfig")
+	for _, p := range []string{applyKC, diffKC} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", p, fi.Mode().Perm())
+		}
+	}
+	if !strings.Contains(stdout, "core configmaps,namespaces,services: get,list,watch,create,update,patch,delete") {
+		t.Errorf("apply rules not as expected:\n%s", stdout)
+	}
+
+	ctx := context.Background()
+	reader := clientFor(t, diffKC)
+	t.Run("the diff identity writes nothing", func(t *testing.T) {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "intruder"}}
+		for _, ns := range []string{"default", "kube-system"} {
+			if _, err := reader.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+				t.Errorf("create ConfigMap in %s: %v, want forbidden", ns, err)
+			}
+		}
+		lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "kcloud-lock"}}
+		if _, err := reader.CoordinationV1().Leases("kube-system").Create(ctx, lease, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("create the lock Lease: %v, want forbidden", err)
+		}
+		if _, err := reader.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "intruder"}}, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("create Namespace: %v, want forbidden", err)
+		}
+		if code, _, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", diffKC, "--log-format", "json"); code == exitOK {
+			t.Errorf("apply with the diff identity succeeded\n%s", stderr)
+		}
+		if _, err := typed(t).CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("namespace %s after apply with the diff identity: %v, want not found", ns, err)
+		}
+	})
+
+	t.Run("apply with the apply identity", func(t *testing.T) {
+		code, stdout, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", applyKC, "--log-format", "json")
+		if code != exitOK {
+			t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+		}
+		if v := configMapValue(t, ns, "cm-000"); v != "one" {
+			t.Errorf("cm-000 = %q", v)
+		}
+		writer := clientFor(t, applyKC)
+		if _, err := writer.CoreV1().Secrets("kube-system").List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("apply identity lists kube-system Secrets: %v, want forbidden", err)
+		}
+		if code, stdout, stderr := kcloud(t, "apply", changed, "--env", env, "--kubeconfig", applyKC, "--log-format", "json"); code != exitOK {
+			t.Fatalf("second apply: exit %d\n%s%s", code, stdout, stderr)
+		}
+	})
+
+	t.Run("diff with the diff identity names the missing permission", func(t *testing.T) {
+		code, _, stderr := kcloud(t, "diff", dir, "--env", env, "--kubeconfig", diffKC, "--log-format", "json")
+		if code != exitDiffErr || !strings.Contains(stderr, `cannot patch resource "configmaps"`) || !strings.Contains(stderr, "--against") {
+			t.Errorf("diff: exit %d, want 2 naming the patch permission and --against\n%s", code, stderr)
+		}
+	})
+}
