@@ -18,6 +18,9 @@ import (
 func commitTree(t *testing.T, dir, msg string, files map[string]*string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		git(t, dir, "init", "-q", "-b", "main")
 	}
 	for name, content := range files {

@@ -17,7 +17,7 @@ import (
 func newDiffCmd(g *globals) *cobra.Command {
 	var flags struct {
 		output, layer, env string
-		against            string
+		against, details   string
 		allowDataLoss      bool
 	}
 	cmd := &cobra.Command{
@@ -44,7 +44,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			}
 			if flags.against != "" {
 				return diffAgainst(cmd.Context(), g, specDirs(args), flags.against, render.Options{Layer: flags.layer, Env: flags.env},
-					printer.DiffOptions{Format: flags.output, Color: isTerminal(g.stdout)}, flags.allowDataLoss)
+					printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}, flags.allowDataLoss)
 			}
 			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
@@ -54,7 +54,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			if err != nil {
 				return withCode(exitDiffErr, g.red.Error(forbiddenHint(err)))
 			}
-			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output, Color: isTerminal(g.stdout)}); err != nil {
+			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}); err != nil {
 				return withCode(exitDiffErr, err)
 			}
 			if out.HasChanges() {
@@ -64,6 +64,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 		},
 	}
 	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text, markdown (pull request comments) or json")
+	cmd.Flags().StringVar(&flags.details, "details-url", "", "with -o markdown: where the whole diff is (a CI artifact's URL); a comment cut to the size limit links to it")
 	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")
 	addSelectFlags(cmd, &flags.layer, &flags.env)

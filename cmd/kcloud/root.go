@@ -164,7 +164,7 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 	case "json":
 		w = g.red.Writer(g.stderr)
 	case "console":
-		w = zerolog.ConsoleWriter{Out: g.red.Writer(g.stderr), NoColor: !isTerminal(g.stderr), TimeFormat: "15:04:05"}
+		w = zerolog.ConsoleWriter{Out: g.red.Writer(g.stderr), NoColor: !colorOK(g.stderr), TimeFormat: "15:04:05"}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
 	}
@@ -175,6 +175,12 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// colorOK reports whether output to w may be coloured: a terminal, and
+// NO_COLOR unset or empty (https://no-color.org).
+func colorOK(w io.Writer) bool {
+	return os.Getenv("NO_COLOR") == "" && isTerminal(w)
 }
 
 // specDirs returns the spec directories of a command: its arguments, or

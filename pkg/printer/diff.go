@@ -23,6 +23,9 @@ type DiffOptions struct {
 	Color bool
 	// Limit caps markdown output; default MarkdownLimit.
 	Limit int
+	// DetailsURL is where the whole diff is (a CI artifact): a cut markdown
+	// diff links to it.
+	DetailsURL string
 }
 
 // DiffRecord is one object in -o json output.
@@ -48,7 +51,7 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 		if limit <= 0 {
 			limit = MarkdownLimit
 		}
-		_, err := io.WriteString(w, diffMarkdown(res, limit))
+		_, err := io.WriteString(w, diffMarkdown(res, limit, opts.DetailsURL))
 		return err
 	case "json":
 		recs := make([]DiffRecord, 0, len(res.Changes))
@@ -138,7 +141,7 @@ func totals(t change.Summary) string {
 		t.Create, t.Update, t.Delete, t.Detach, t.Unchanged)
 }
 
-func diffMarkdown(res *diff.Result, limit int) string {
+func diffMarkdown(res *diff.Result, limit int, details string) string {
 	var head strings.Builder
 	head.WriteString("### kcloud diff\n\n")
 	head.WriteString("| stack | create | update | delete | detach | unchanged |\n|---|---:|---:|---:|---:|---:|\n")
@@ -175,8 +178,8 @@ func diffMarkdown(res *diff.Result, limit int) string {
 	out := head.String()
 	for i, s := range sections {
 		// Leave room for the note naming what would be cut after s.
-		if len(out)+len(s)+cutNoteRoom(refs[i+1:], limit) > limit {
-			return out + cutNote(refs[i:], limit)
+		if len(out)+len(s)+cutNoteRoom(refs[i+1:], limit, details) > limit {
+			return out + cutNote(refs[i:], limit, details)
 		}
 		out += s
 	}
@@ -185,14 +188,14 @@ func diffMarkdown(res *diff.Result, limit int) string {
 
 const maxCutNames = 20
 
-func cutNoteRoom(refs []string, limit int) int {
+func cutNoteRoom(refs []string, limit int, details string) int {
 	if len(refs) == 0 {
 		return 0
 	}
-	return len(cutNote(refs, limit))
+	return len(cutNote(refs, limit, details))
 }
 
-func cutNote(refs []string, limit int) string {
+func cutNote(refs []string, limit int, details string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n> **Cut:** this comment is capped at %d characters; %d more changed object(s) are not shown:", limit, len(refs))
 	for i, r := range refs {
@@ -205,7 +208,11 @@ func cutNote(refs []string, limit int) string {
 		}
 		b.WriteString(" " + mdEscape(r))
 	}
-	b.WriteString(". Run `kcloud diff` for the whole diff.\n")
+	if details != "" {
+		fmt.Fprintf(&b, ". The whole diff: %s\n", details)
+	} else {
+		b.WriteString(". Run `kcloud diff` for the whole diff.\n")
+	}
 	return b.String()
 }
 
