@@ -71,6 +71,9 @@ specs that render no component at all are refused.
 
 One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
 removes one a killed run left. Exit 0 when done, 1 on any error.`,
+		Example: `  kcloud apply specs/
+  kcloud apply specs/ --env staging --dry-run
+  kcloud apply specs/ --layer L4 --env prod --timeout 10m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
 			if err != nil {

@@ -53,6 +53,8 @@ Cluster; it is written 0600 to --kubeconfig-out, or with --merge into
 --kubeconfig, $KUBECONFIG's first file or ~/.kube/config.
 
 Exit 0 when every node is up to date and Ready, 1 on any error.`,
+		Example: `  kcloud bootstrap specs/ --dry-run
+  VPS_HOST=203.0.113.10 kcloud bootstrap specs/ --ssh-key ~/.ssh/id_ed25519 --kubeconfig-out kubeconfig`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := flags.options(g, cmd.Flags().Changed("kubeconfig-out"))
 			if err != nil {

@@ -24,6 +24,8 @@ client.lifecycle.config.k8s.io/deletion: detach are detached (left in the
 cluster) unless --allow-data-loss. It reads no specs. --yes is required
 (except with --dry-run). Exit 0 when done, 1 on error, 2 on usage errors.`,
 		Args: cobra.NoArgs,
+		Example: `  kcloud destroy --layer L4 --env staging --dry-run
+  kcloud destroy --layer L4 --env staging --yes`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if layer == "" {
 				return withCode(exitUsage, fmt.Errorf("--layer is required: destroy works on one stack"))
@@ -61,5 +63,7 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 	cmd.Flags().BoolVar(&yes, "yes", false, "really destroy the stack")
 	cmd.Flags().StringVar(&layer, "layer", "", "the stack's layer: L1, L2, L3 or L4")
 	cmd.Flags().StringVar(&env, "env", "", "the stack's environment (L3/L4)")
+	_ = cmd.RegisterFlagCompletionFunc("layer", completeLayers)
+	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 	return cmd
 }

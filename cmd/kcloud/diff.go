@@ -36,6 +36,9 @@ pull requests from forks, which get no cluster credentials.
 
 Exit 0 when there are no changes, 1 when there are, 2 or more on error
 (kubectl diff's convention).`,
+		Example: `  kcloud diff specs/
+  kcloud diff specs/ --env staging -o markdown > diff.md
+  kcloud diff specs/ --against origin/main      # offline, no cluster`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch flags.output {
 			case "text", "markdown", "json":
@@ -63,7 +66,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text, markdown (pull request comments) or json")
+	addOutputFlag(cmd, &flags.output, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
 	cmd.Flags().StringVar(&flags.details, "details-url", "", "with -o markdown: where the whole diff is (a CI artifact's URL); a comment cut to the size limit links to it")
 	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")

@@ -19,6 +19,8 @@ generated namespaces and StorageClass, each component's HelmChart, manifests,
 objects and PersistentVolumeClaims, for every environment, in apply order.
 The output is byte-identical across runs. Pinned manifest URLs are fetched
 and checked against their sha256. Exit 0, or 1 when the specs are invalid.`,
+		Example: `  kcloud render specs/ > plan.yaml
+  kcloud render specs/ --layer L4 --env prod -o json | jq -r '.items[].metadata.name'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if flags.output != "yaml" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use yaml or json", flags.output))
@@ -30,7 +32,7 @@ and checked against their sha256. Exit 0, or 1 when the specs are invalid.`,
 			return printer.Render(g.stdout, res, flags.output)
 		},
 	}
-	cmd.Flags().StringVarP(&flags.output, "output", "o", "yaml", "output format: yaml or json")
+	addOutputFlag(cmd, &flags.output, "output format: yaml or json", "yaml", "json")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
 }
@@ -39,4 +41,6 @@ and checked against their sha256. Exit 0, or 1 when the specs are invalid.`,
 func addSelectFlags(cmd *cobra.Command, layer, env *string) {
 	cmd.Flags().StringVar(layer, "layer", "", "select one layer: L1, L2, L3 or L4")
 	cmd.Flags().StringVar(env, "env", "", "select one environment's stacks (L3/L4)")
+	_ = cmd.RegisterFlagCompletionFunc("layer", completeLayers)
+	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 }

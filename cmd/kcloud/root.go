@@ -102,6 +102,8 @@ func newRootCmd(g *globals) *cobra.Command {
 		Long: `kcloud validates, renders, diffs and applies a tree of kcloud.dev/v1alpha1
 specs to a K3s cluster, and installs K3s itself over SSH. Nothing runs in the
 cluster to do it.`,
+		Example: `  kcloud vet specs/ && kcloud diff specs/ && kcloud apply specs/
+  source <(kcloud completion bash)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -140,6 +142,9 @@ cluster to do it.`,
 		newBootstrapCmd(g),
 		newManifestsCmd(g),
 	} {
+		if strings.Contains(sub.Use, "[DIR...]") {
+			sub.ValidArgsFunction = completeDirs
+		}
 		cmd.AddCommand(sub)
 	}
 	return cmd

@@ -23,6 +23,8 @@ the StorageClasses K3s owns (local-path) match the table, and whether an
 apply holds the lock.
 
 Exit 0 when everything is healthy and in sync, 1 when not.`,
+		Example: `  kcloud status specs/
+  kcloud status specs/ --env prod -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
@@ -44,7 +46,7 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
 }

@@ -17,7 +17,8 @@ func newUnlockCmd(g *globals) *cobra.Command {
 		Long: `unlock deletes the Lease kube-system/kcloud-lock whoever holds it. Use it when
 an apply or destroy was killed and you do not want to wait for its lock to
 expire. Exit 0 when a lock was removed or there was none.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		Example: `  kcloud unlock --kubeconfig kubeconfig`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := connect(g, nil)
 			if err != nil {

@@ -78,7 +78,7 @@ built from a git checkout) and the Go toolchain.`,
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &output, "output format: text or json", "text", "json")
 	return cmd
 }
 

@@ -30,6 +30,9 @@ resources against a CRD from the plan, the spec tree's schemas, K3s's own,
 or the cluster's when --kubeconfig or --context is given (the only time vet
 talks to a cluster). A kind with no schema is a warning (an error with
 --strict). Exit 0 valid, 1 invalid, 2 usage/IO.`,
+		Example: `  kcloud vet specs/
+  kcloud vet specs/ -o json | jq .errors
+  kcloud vet specs/ --strict --kubeconfig kubeconfig   # CRDs from the cluster`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
@@ -68,7 +71,7 @@ talks to a cluster). A kind with no schema is a warning (an error with
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&flags.output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
 	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema is an error, not a warning")
 	return cmd
 }
