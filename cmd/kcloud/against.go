@@ -66,7 +66,7 @@ func renderAt(ctx context.Context, g *globals, ref string, at checkout, opts ren
 	}
 	var res *render.Result
 	if !hasErrors(diags) {
-		opts.Getenv, opts.Fetcher = os.LookupEnv, &render.HTTPFetcher{}
+		opts.Getenv, opts.Fetcher = os.LookupEnv, g.manifestFetcher(true)
 		var rdiags spec.Diagnostics
 		res, rdiags = render.Render(ctx, tree, opts)
 		diags = append(diags, rdiags...)

@@ -52,6 +52,8 @@ every read. Any render, diff or apply that fetches a manifest stores it;
 these commands fill the cache ahead of time. The cache is --manifest-cache,
 else $KCLOUD_MANIFEST_CACHE, else kcloud/manifests under the user's cache
 directory.`,
+		Example: `  kcloud manifests fetch specs/
+  kcloud manifests add --specs specs/ vendor/cert-manager.yaml`,
 	}
 	cmd.AddCommand(newManifestsFetchCmd(g), newManifestsAddCmd(g))
 	return cmd
@@ -66,6 +68,9 @@ every pinned URL manifest: entries already there are verified, missing or
 corrupt ones are fetched over HTTPS and checked against their sha256.
 Copy the cache directory to an air-gapped CI runner afterwards. Exit 0 when
 the cache holds every pin, 1 otherwise.`,
+		Example: `  kcloud manifests fetch specs/
+  KCLOUD_MANIFEST_CACHE=.cache/manifests kcloud manifests fetch specs/`,
+		ValidArgsFunction: completeDirs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tree, err := loadSpecs(g, specDirs(args))
 			if err != nil {
@@ -122,7 +127,8 @@ manifest of the spec tree (--specs, default specs/), so a manifest brought
 in by hand (an air-gapped runner, a vendored copy kept elsewhere) is used
 exactly as if it had been fetched. A file no manifest pins is refused.
 Exit 0 when every file was added, 1 otherwise.`,
-		Args: cobra.MinimumNArgs(1),
+		Example: `  kcloud manifests add --specs specs/ vendor/cert-manager.yaml`,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tree, err := loadSpecs(g, specDirs(flags.specs))
 			if err != nil {
