@@ -83,7 +83,9 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 			if err != nil {
 				return err
 			}
+			stop := withProgress(cmd.Context(), g, &opts)
 			out, err := apply.Run(cmd.Context(), c, plan, opts)
+			stop()
 			return finishApply(g, out, err)
 		},
 	}

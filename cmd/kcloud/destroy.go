@@ -55,7 +55,9 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			if err != nil {
 				return err
 			}
+			stop := withProgress(cmd.Context(), g, &opts)
 			out, err := apply.Destroy(cmd.Context(), c, stack, opts)
+			stop()
 			return finishApply(g, out, err)
 		},
 	}
