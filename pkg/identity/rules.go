@@ -58,15 +58,18 @@ func ForPlan(plan *render.Result, extra []schema.GroupKind, mapper meta.RESTMapp
 		}
 		write[group][resource] = true
 	}
-	kinds := map[schema.GroupKind]bool{}
+	kinds := map[schema.GroupKind][]string{} // the versions the plan names
 	for _, o := range plan.Objects() {
-		kinds[o.GroupVersionKind().GroupKind()] = true
+		gvk := o.GroupVersionKind()
+		kinds[gvk.GroupKind()] = append(kinds[gvk.GroupKind()], gvk.Version)
 	}
 	for _, gk := range extra {
-		kinds[gk] = true
+		if _, ok := kinds[gk]; !ok {
+			kinds[gk] = nil
+		}
 	}
 	for _, gk := range sortedKinds(kinds) {
-		m, err := mapper.RESTMapping(gk)
+		m, err := mapper.RESTMapping(gk, kinds[gk]...)
 		switch {
 		case err == nil:
 			add(gk.Group, m.Resource.Resource)
@@ -118,7 +121,7 @@ func crdPlurals(plan *render.Result) map[schema.GroupKind]string {
 	return out
 }
 
-func sortedKinds(m map[schema.GroupKind]bool) []schema.GroupKind {
+func sortedKinds(m map[schema.GroupKind][]string) []schema.GroupKind {
 	out := make([]schema.GroupKind, 0, len(m))
 	for gk := range m {
 		out = append(out, gk)
