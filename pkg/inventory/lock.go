@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
 )
 
 // LockName is the Lease that makes applies take turns.
@@ -23,7 +26,8 @@ const LockName = "kcloud-lock"
 const DefaultLockDuration = 30 * time.Second
 
 // ErrLockLost is returned once the lock is no longer ours (deleted by
-// 'kcloud unlock' or taken over after it expired).
+// 'kcloud unlock', taken over after it expired, or not renewed for its
+// whole duration).
 var ErrLockLost = errors.New("the apply lock " + Namespace + "/" + LockName + " was lost")
 
 // ErrNotLocked is returned by Unlock when there is no lock.
@@ -31,8 +35,10 @@ var ErrNotLocked = errors.New("no apply lock " + Namespace + "/" + LockName)
 
 // HeldError says another run holds the lock.
 type HeldError struct {
-	Holder    string
-	Age       time.Duration
+	Holder string
+	// Age is how long ago the holder took the lock, by the holder's clock.
+	Age time.Duration
+	// ExpiresIn is how long the lock stays valid without another renewal.
 	ExpiresIn time.Duration
 }
 
@@ -47,6 +53,9 @@ type LockOptions struct {
 	Holder string
 	// Duration is the Lease's duration; it is renewed every third of it.
 	Duration time.Duration
+	// Clock measures renewals and expiry; default the real clock. Tests
+	// inject a fake one.
+	Clock clock.WithTicker
 }
 
 // Lock is a held apply lock, renewed in the background until Release.
@@ -54,27 +63,38 @@ type Lock struct {
 	client   kubernetes.Interface
 	holder   string
 	duration time.Duration
+	clock    clock.WithTicker
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// lease is the Lease as we last wrote it: its resourceVersion is the
+	// precondition of every later write and of the release.
 	lease *coordinationv1.Lease
-	lost  chan struct{}
-	once  sync.Once
-	stop  context.CancelFunc
-	done  chan struct{}
+	// renewed is when, on our clock, the last write of ours succeeded.
+	renewed time.Time
+	lost    chan struct{}
+	once    sync.Once
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
-// DefaultHolder names this process: user@host pid N.
+// DefaultHolder names this process: user@host pid N and a random nonce, so
+// that two containers that share a host name and pid 1 differ.
 func DefaultHolder() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
+	nonce := make([]byte, 4)
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
+	return fmt.Sprintf("%s@%s pid %d (%s)", name, host, os.Getpid(), hex.EncodeToString(nonce))
 }
 
-// Acquire takes the lock by creating the Lease. A live Lease held by
-// someone else is a *HeldError; an expired one is taken over.
+// Acquire takes the lock by creating the Lease. A Lease someone else holds
+// is watched, on our own clock, as client-go's leader election does: if it
+// is renewed, Acquire returns a *HeldError; if it stays unchanged for its
+// whole duration, its holder is gone and the Lease is taken over. The
+// holder's timestamps are never compared with our clock.
 func Acquire(ctx context.Context, c kubernetes.Interface, opts LockOptions) (*Lock, error) {
 	if opts.Holder == "" {
 		opts.Holder = DefaultHolder()
@@ -82,76 +102,145 @@ func Acquire(ctx context.Context, c kubernetes.Interface, opts LockOptions) (*Lo
 	if opts.Duration <= 0 {
 		opts.Duration = DefaultLockDuration
 	}
-	now := metav1.NewMicroTime(time.Now())
-	secs := int32(opts.Duration / time.Second)
-	if secs < 1 {
-		secs = 1
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
-	want := &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      LockName,
-			Namespace: Namespace,
-			Labels:    map[string]string{ManagedByLabel: ManagedBy},
-		},
-		Spec: coordinationv1.LeaseSpec{
-			HolderIdentity:       &opts.Holder,
-			LeaseDurationSeconds: &secs,
-			AcquireTime:          &now,
-			RenewTime:            &now,
-		},
-	}
-	leases := c.CoordinationV1().Leases(Namespace)
-	lease, err := leases.Create(ctx, want, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		var cur *coordinationv1.Lease
-		cur, err = leases.Get(ctx, LockName, metav1.GetOptions{})
-		if err == nil {
-			if held := heldBy(cur, time.Now()); held != nil {
-				return nil, held
-			}
-			// Expired: take it over, unless someone else does first.
-			want.ResourceVersion = cur.ResourceVersion
-			lease, err = leases.Update(ctx, want, metav1.UpdateOptions{})
-			if apierrors.IsConflict(err) {
-				cur, _ = leases.Get(ctx, LockName, metav1.GetOptions{})
-				if held := heldBy(cur, time.Now()); held != nil {
-					return nil, held
-				}
-			}
-		}
-	}
+	l := &Lock{client: c, holder: opts.Holder, duration: opts.Duration, clock: opts.Clock,
+		lost: make(chan struct{}), done: make(chan struct{})}
+	lease, start, err := l.take(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("take the apply lock %s/%s: %w", Namespace, LockName, err)
+		return nil, err
 	}
-	l := &Lock{client: c, holder: opts.Holder, duration: opts.Duration, lease: lease, lost: make(chan struct{}), done: make(chan struct{})}
+	l.lease, l.renewed = lease, start
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.stop = cancel
 	go l.renew(rctx)
 	return l, nil
 }
 
-// heldBy returns a *HeldError when lease is live, nil when expired.
-func heldBy(lease *coordinationv1.Lease, now time.Time) *HeldError {
-	if lease == nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
-		return nil
+// want is the Lease this run writes when it takes the lock.
+func (l *Lock) want() *coordinationv1.Lease {
+	now := metav1.NewMicroTime(l.clock.Now())
+	secs := max(int32(l.duration/time.Second), 1)
+	return &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      LockName,
+			Namespace: Namespace,
+			Labels:    map[string]string{ManagedByLabel: ManagedBy},
+		},
+		Spec: coordinationv1.LeaseSpec{
+			HolderIdentity:       &l.holder,
+			LeaseDurationSeconds: &secs,
+			AcquireTime:          &now,
+			RenewTime:            &now,
+		},
 	}
-	dur := DefaultLockDuration
-	if lease.Spec.LeaseDurationSeconds != nil {
-		dur = time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
+}
+
+// take creates the Lease, or takes over one whose holder has stopped
+// renewing it. It returns when, on our clock, the write that took it was
+// sent: the lock is valid from then, not from the reply, so a slow reply
+// shortens the lock rather than stretching it.
+func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, error) {
+	leases := l.client.CoordinationV1().Leases(Namespace)
+	wrap := func(err error) error {
+		return fmt.Errorf("take the apply lock %s/%s: %w", Namespace, LockName, err)
 	}
-	renewed := lease.CreationTimestamp.Time
-	if lease.Spec.RenewTime != nil {
-		renewed = lease.Spec.RenewTime.Time
+	for {
+		start := l.clock.Now()
+		lease, err := leases.Create(ctx, l.want(), metav1.CreateOptions{})
+		if err == nil {
+			return lease, start, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, start, wrap(err)
+		}
+		cur, err := l.awaitExpiry(ctx)
+		if err != nil {
+			var held *HeldError
+			if errors.As(err, &held) {
+				return nil, start, err
+			}
+			return nil, start, wrap(err)
+		}
+		if cur == nil {
+			continue // deleted meanwhile: create it
+		}
+		// Expired: take it over, unless someone else writes it first (the
+		// resourceVersion is the precondition).
+		want := l.want()
+		want.ResourceVersion = cur.ResourceVersion
+		start = l.clock.Now()
+		lease, err = leases.Update(ctx, want, metav1.UpdateOptions{})
+		switch {
+		case err == nil:
+			return lease, start, nil
+		case apierrors.IsConflict(err), apierrors.IsNotFound(err):
+			continue // someone else moved first: look again
+		default:
+			return nil, start, wrap(err)
+		}
 	}
-	expires := renewed.Add(dur)
-	if now.After(expires) {
-		return nil
+}
+
+// awaitExpiry watches the existing Lease. It returns a *HeldError as soon
+// as the Lease changes (its holder is alive), the Lease once it has stayed
+// unchanged for its duration on our clock, or nil when it is gone.
+func (l *Lock) awaitExpiry(ctx context.Context) (*coordinationv1.Lease, error) {
+	leases := l.client.CoordinationV1().Leases(Namespace)
+	first, err := leases.Get(ctx, LockName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
 	}
-	acquired := renewed
+	if err != nil {
+		return nil, err
+	}
+	if first.Spec.HolderIdentity == nil || *first.Spec.HolderIdentity == "" {
+		return first, nil // released, not deleted: free to take
+	}
+	dur := leaseDuration(first)
+	observed := l.clock.Now()
+	poll := min(max(dur/10, 100*time.Millisecond), 2*time.Second)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-l.clock.After(poll):
+		}
+		cur, err := leases.Get(ctx, LockName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur.ResourceVersion != first.ResourceVersion {
+			if cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity == "" {
+				return cur, nil
+			}
+			return nil, heldError(cur, l.clock.Now(), leaseDuration(cur))
+		}
+		if l.clock.Since(observed) > dur {
+			return cur, nil
+		}
+	}
+}
+
+func leaseDuration(lease *coordinationv1.Lease) time.Duration {
+	if lease.Spec.LeaseDurationSeconds != nil && *lease.Spec.LeaseDurationSeconds > 0 {
+		return time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
+	}
+	return DefaultLockDuration
+}
+
+// heldError describes a live lease just seen renewed: it stays valid for
+// expiresIn on our clock. Age is only shown, from the holder's clock.
+func heldError(lease *coordinationv1.Lease, now time.Time, expiresIn time.Duration) *HeldError {
+	e := &HeldError{Holder: *lease.Spec.HolderIdentity, ExpiresIn: expiresIn}
 	if lease.Spec.AcquireTime != nil {
-		acquired = lease.Spec.AcquireTime.Time
+		e.Age = max(now.Sub(lease.Spec.AcquireTime.Time), 0)
 	}
-	return &HeldError{Holder: *lease.Spec.HolderIdentity, Age: now.Sub(acquired), ExpiresIn: expires.Sub(now)}
+	return e
 }
 
 // Holder is the identity this lock is held under.
@@ -164,13 +253,13 @@ func (l *Lock) markLost() { l.once.Do(func() { close(l.lost) }) }
 
 func (l *Lock) renew(ctx context.Context) {
 	defer close(l.done)
-	t := time.NewTicker(l.duration / 3)
+	t := l.clock.NewTicker(l.duration / 3)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		if err := l.renewOnce(ctx); errors.Is(err, ErrLockLost) {
 			l.markLost()
@@ -179,37 +268,48 @@ func (l *Lock) renew(ctx context.Context) {
 	}
 }
 
+// renewOnce writes a new renewTime over the Lease as we last wrote it; any
+// other write since (a takeover, an unlock) makes it fail: the lock is lost.
 func (l *Lock) renewOnce(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	leases := l.client.CoordinationV1().Leases(Namespace)
-	cur, err := leases.Get(ctx, LockName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	if l.expired() {
+		return ErrLockLost
+	}
+	next := l.lease.DeepCopy()
+	start := l.clock.Now()
+	now := metav1.NewMicroTime(start)
+	next.Spec.RenewTime = &now
+	updated, err := l.client.CoordinationV1().Leases(Namespace).Update(ctx, next, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return ErrLockLost
 	}
 	if err != nil {
 		return err
 	}
-	if cur.UID != l.lease.UID || cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity != l.holder {
-		return ErrLockLost
-	}
-	now := metav1.NewMicroTime(time.Now())
-	cur.Spec.RenewTime = &now
-	updated, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
-	if err != nil {
-		return err
-	}
-	l.lease = updated
+	l.lease, l.renewed = updated, start
 	return nil
 }
 
-// Check verifies, against the API server, that the lock is still ours. It
-// is what runs before anything is deleted.
+// expired reports whether our last successful write is a whole duration
+// old on our clock: another run may have taken the lock by now. l.mu is
+// held.
+func (l *Lock) expired() bool { return l.clock.Since(l.renewed) >= l.duration }
+
+// Check verifies, against the API server, that the lock is still ours and
+// has not expired under a stalled run. It is what runs before anything is
+// deleted.
 func (l *Lock) Check(ctx context.Context) error {
 	select {
 	case <-l.lost:
 		return ErrLockLost
 	default:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.expired() {
+		l.markLost()
+		return ErrLockLost
 	}
 	cur, err := l.client.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -219,28 +319,27 @@ func (l *Lock) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check the apply lock: %w", err)
 	}
-	l.mu.Lock()
-	uid := l.lease.UID
-	l.mu.Unlock()
-	if cur.UID != uid || cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity != l.holder {
+	if cur.UID != l.lease.UID || cur.ResourceVersion != l.lease.ResourceVersion {
 		l.markLost()
 		return ErrLockLost
 	}
 	return nil
 }
 
-// Release stops renewing and deletes the Lease if it is still ours. It
-// works on a cancelled context too (Ctrl-C).
+// Release stops renewing and deletes the Lease if it is still ours: the
+// delete carries the resourceVersion of our last write as a precondition,
+// so a Lease another run took over is left alone. It works on a cancelled
+// context too (Ctrl-C).
 func (l *Lock) Release(ctx context.Context) error {
 	l.stop()
 	<-l.done
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	l.mu.Lock()
-	uid := l.lease.UID
+	uid, rv := l.lease.UID, l.lease.ResourceVersion
 	l.mu.Unlock()
 	err := l.client.CoordinationV1().Leases(Namespace).Delete(ctx, LockName, metav1.DeleteOptions{
-		Preconditions: &metav1.Preconditions{UID: &uid},
+		Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv},
 	})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // no longer ours: nothing to release
@@ -273,7 +372,9 @@ func Unlock(ctx context.Context, c kubernetes.Interface) (*coordinationv1.Lease,
 }
 
 // Held returns a *HeldError describing the current lock, or nil when there
-// is none or it has expired (for status).
+// is none (for status). It looks once, so it cannot tell a live holder from
+// a dead one: ExpiresIn is estimated from the holder's renewTime and may be
+// off by the clocks' skew.
 func Held(ctx context.Context, c kubernetes.Interface) (*HeldError, error) {
 	cur, err := c.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -282,5 +383,13 @@ func Held(ctx context.Context, c kubernetes.Interface) (*HeldError, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the apply lock: %w", err)
 	}
-	return heldBy(cur, time.Now()), nil
+	if cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity == "" {
+		return nil, nil
+	}
+	now := time.Now()
+	left := leaseDuration(cur)
+	if cur.Spec.RenewTime != nil {
+		left = max(cur.Spec.RenewTime.Add(left).Sub(now), 0)
+	}
+	return heldError(cur, now, left), nil
 }
