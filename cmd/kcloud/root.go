@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/redact"
 )
 
@@ -73,12 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "kcloud: %s\n", g.red.String(ee.err.Error()))
+			fmt.Fprintf(stderr, "kcloud: %s\n", printer.CleanLines(g.red.String(ee.err.Error())))
 		}
 		return ee.code
 	}
 	// Cobra's own errors (unknown flag, wrong arguments) are usage errors.
-	fmt.Fprintf(stderr, "kcloud: %s\n", g.red.String(err.Error()))
+	fmt.Fprintf(stderr, "kcloud: %s\n", printer.CleanLines(g.red.String(err.Error())))
 	if isUsageError(err) {
 		return exitUsage
 	}

@@ -40,7 +40,7 @@ func BootstrapEvent(w io.Writer, ev bootstrap.Event) error {
 		case bootstrap.ActionUpgrade:
 			_, err = fmt.Fprintf(w, "%s: upgrade %s → %s\n", np.Node.Name, currentRelease(np), desiredRelease(np))
 		default:
-			_, err = fmt.Fprintf(w, "%s: %s %s: %s\n", np.Node.Name, np.Action, desiredRelease(np), np.Reason)
+			_, err = fmt.Fprintf(w, "%s: %s %s: %s\n", np.Node.Name, np.Action, desiredRelease(np), Clean(np.Reason))
 		}
 	case bootstrap.EventWaiting:
 		_, err = fmt.Fprintf(w, "%s: waiting up to %s for %s\n", np.Node.Name, ev.Timeout, ev.Waiting)

@@ -31,7 +31,7 @@ func Diagnostics(w io.Writer, diags spec.Diagnostics, opts DiagOptions) error {
 		if d.Severity == spec.SeverityWarning {
 			prefix = "warning: "
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s%s\n", p, prefix, d.Message); err != nil {
+		if _, err := fmt.Fprintf(w, "%s: %s%s\n", Clean(p.String()), prefix, Clean(d.Message)); err != nil {
 			return err
 		}
 	}
@@ -54,7 +54,7 @@ func Annotations(w io.Writer, diags spec.Diagnostics, workDir string) error {
 		if p.Line > 0 {
 			props += fmt.Sprintf(",line=%d,col=%d", p.Line, p.Column)
 		}
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", level, props, escapeData(d.Message)); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", level, props, escapeData(Clean(d.Message))); err != nil {
 			return err
 		}
 	}
@@ -101,7 +101,9 @@ func relPos(p spec.Pos, workDir string) spec.Pos {
 	return p
 }
 
-// GitHub workflow command escaping.
+// GitHub workflow command escaping, as the runner unescapes them
+// (actions/toolkit packages/core/src/command.ts, escapeData and
+// escapeProperty: https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts).
 func escapeData(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }

@@ -116,7 +116,13 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		}
 		b.WriteString("\n")
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	out := b.String()
+	if !color {
+		// Object content reaches these lines: no line may become a
+		// workflow command in a CI log.
+		out = CleanLines(out)
+	}
+	if _, err := io.WriteString(w, out); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -69,10 +69,10 @@ func Status(w io.Writer, rep *status.Report, format string) error {
 	}
 	for _, r := range recs {
 		for _, o := range r.Unhealthy {
-			fmt.Fprintf(w, "%s: %s %s: %s\n", r.Stack, o.Ref, o.Status, o.Message)
+			fmt.Fprintf(w, "%s: %s %s: %s\n", r.Stack, Clean(o.Ref), o.Status, Clean(o.Message))
 		}
 		for _, d := range r.Drifted {
-			fmt.Fprintf(w, "%s: drift: %s\n", r.Stack, d)
+			fmt.Fprintf(w, "%s: drift: %s\n", r.Stack, Clean(fmt.Sprint(d)))
 		}
 	}
 	for _, c := range rep.StorageClass {
@@ -80,11 +80,11 @@ func Status(w io.Writer, rep *status.Report, format string) error {
 			fmt.Fprintf(w, "StorageClass %s: matches the table\n", c.Name)
 		}
 		for _, p := range c.Problems {
-			fmt.Fprintf(w, "StorageClass %s: %s\n", c.Name, p)
+			fmt.Fprintf(w, "StorageClass %s: %s\n", c.Name, Clean(fmt.Sprint(p)))
 		}
 	}
 	if rep.Lock != nil {
-		fmt.Fprintf(w, "lock: %v\n", rep.Lock)
+		fmt.Fprintf(w, "lock: %s\n", Clean(rep.Lock.Error()))
 	}
 	if rep.Healthy() {
 		_, err := fmt.Fprintln(w, "Healthy and in sync.")
