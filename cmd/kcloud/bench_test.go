@@ -110,7 +110,7 @@ func manyObjects(env, value string) string {
 // the annotation cli-utils adds.
 func kubectlManifest(b *testing.B, dir string, sel []string) string {
 	b.Helper()
-	tree, diags, err := spec.Load([]string{dir})
+	tree, diags, err := spec.Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		b.Fatalf("load %s: %v %v", dir, err, diags)
 	}

@@ -60,7 +60,7 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 			if err != nil {
 				return err
 			}
-			tree, err := loadSpecs(g, specDirs(args))
+			tree, err := loadSpecs(cmd.Context(), g, specDirs(args))
 			if err != nil {
 				return err
 			}

@@ -121,7 +121,7 @@ func TestRenderGolden(t *testing.T) {
 	})
 	t.Run("specs", func(t *testing.T) {
 		specsEnv(t)
-		tree, diags, err := spec.Load([]string{filepath.Join(root, "specs")})
+		tree, diags, err := spec.Load(context.Background(), []string{filepath.Join(root, "specs")})
 		if err != nil || diags.HasErrors() {
 			t.Fatalf("load: %v %v", err, diags)
 		}

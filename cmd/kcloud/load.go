@@ -14,8 +14,8 @@ import (
 
 // loadSpecs loads dirs; I/O and usage problems exit 2, invalid specs 1.
 // It prints the diagnostics it finds to stderr.
-func loadSpecs(g *globals, dirs []string) (*spec.Tree, error) {
-	tree, diags, err := spec.Load(dirs)
+func loadSpecs(ctx context.Context, g *globals, dirs []string) (*spec.Tree, error) {
+	tree, diags, err := spec.Load(ctx, dirs)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -65,7 +65,7 @@ func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Option
 
 // renderSpecs loads and renders dirs; render errors stop it (printed).
 func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, spec.Diagnostics, error) {
-	tree, err := loadSpecs(g, dirs)
+	tree, err := loadSpecs(ctx, g, dirs)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -72,7 +72,7 @@ the cache holds every pin, 1 otherwise.`,
   KCLOUD_MANIFEST_CACHE=.cache/manifests kcloud manifests fetch specs/`,
 		ValidArgsFunction: completeDirs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tree, err := loadSpecs(g, specDirs(args))
+			tree, err := loadSpecs(cmd.Context(), g, specDirs(args))
 			if err != nil {
 				return err
 			}
@@ -130,7 +130,7 @@ Exit 0 when every file was added, 1 otherwise.`,
 		Example: `  kcloud manifests add --specs specs/ vendor/cert-manager.yaml`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tree, err := loadSpecs(g, specDirs(flags.specs))
+			tree, err := loadSpecs(cmd.Context(), g, specDirs(flags.specs))
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -87,7 +88,7 @@ func moduleFile(module, file string) ([]byte, error) {
 // could not be had ("" when all were).
 func specsManifestCache(t testing.TB, dir string) (missing string) {
 	t.Helper()
-	tree, diags, err := spec.Load([]string{dir})
+	tree, diags, err := spec.Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("load %s: %v %v", dir, err, diags)
 	}

@@ -37,7 +37,7 @@ talks to a cluster). A kind with no schema is a warning (an error with
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
 			}
-			tree, diags, err := spec.LoadPartial(specDirs(args))
+			tree, diags, err := spec.LoadPartial(cmd.Context(), specDirs(args))
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

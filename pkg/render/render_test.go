@@ -42,7 +42,7 @@ func load(t *testing.T, files map[string]string) *spec.Tree {
 			t.Fatal(err)
 		}
 	}
-	tree, diags, err := spec.Load([]string{dir})
+	tree, diags, err := spec.Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("load: %v %v", err, diags)
 	}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,14 +44,18 @@ type loader struct {
 	compDoc map[*Component]document
 	clDoc   map[*Cluster]document
 	dirs    []string
+	// ctx stops the walk and the decoding between files.
+	ctx context.Context
 }
 
 // Load reads every *.yaml and *.yml file under dirs, recursively. The
 // returned error is for usage and I/O problems (a missing directory); every
 // problem with the specs themselves is a Diagnostic, and the Tree is nil
 // when any of them is an error.
-func Load(dirs []string) (*Tree, Diagnostics, error) {
-	tree, diags, err := LoadPartial(dirs)
+//
+// Loading stops when ctx is cancelled (Ctrl-C, SIGTERM), with ctx's error.
+func Load(ctx context.Context, dirs []string) (*Tree, Diagnostics, error) {
+	tree, diags, err := LoadPartial(ctx, dirs)
 	if err != nil || diags.HasErrors() {
 		return nil, diags, err
 	}
@@ -60,7 +65,7 @@ func Load(dirs []string) (*Tree, Diagnostics, error) {
 // LoadPartial is Load, but returns what did load even when there are errors,
 // so that vet can go on to check the rendered objects and report every
 // problem in one run. A tree with errors must never be applied.
-func LoadPartial(dirs []string) (*Tree, Diagnostics, error) {
+func LoadPartial(ctx context.Context, dirs []string) (*Tree, Diagnostics, error) {
 	tabs, err := LoadTables()
 	if err != nil {
 		return nil, nil, err
@@ -78,6 +83,7 @@ func LoadPartial(dirs []string) (*Tree, Diagnostics, error) {
 		clSrc:   map[*Cluster]cue.Value{},
 		clDoc:   map[*Cluster]document{},
 		dirs:    dirs,
+		ctx:     ctx,
 	}
 	for _, dir := range dirs {
 		if err := l.walk(dir); err != nil {
@@ -85,9 +91,15 @@ func LoadPartial(dirs []string) (*Tree, Diagnostics, error) {
 		}
 	}
 	for _, f := range l.files {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("load specs: %w", err)
+		}
 		l.decodeFile(f)
 	}
 	l.loadManifests()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load specs: %w", err)
+	}
 	l.checkStray()
 	l.checkRules()
 	l.scanSubstitutions()
@@ -110,6 +122,9 @@ func (l *loader) walk(dir string) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if err := l.ctx.Err(); err != nil {
+			return fmt.Errorf("load specs: %w", err)
 		}
 		if d.IsDir() {
 			if path != dir && strings.HasPrefix(d.Name(), ".") {

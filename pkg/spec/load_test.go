@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,7 +54,7 @@ func messages(d Diagnostics) []string {
 
 func TestLoadCluster(t *testing.T) {
 	dir := writeTree(t, map[string]string{"cluster.yaml": testCluster})
-	tree, diags, err := Load([]string{dir})
+	tree, diags, err := Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("Load: %v %v", err, diags)
 	}
@@ -113,7 +116,7 @@ spec:
   objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: y}}]
 `,
 	})
-	tree, diags, err := Load([]string{dir})
+	tree, diags, err := Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("Load: %v %v", err, diags)
 	}
@@ -150,11 +153,16 @@ func TestHostileInput(t *testing.T) {
 		content string
 		want    string
 	}{
-		{"alias bomb", bomb, "aliases expand to more than"},
+		{"alias bomb", bomb, "more than 50000 YAML nodes (aliases counted expanded)"},
 		{"deep flow nesting", "a: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n", "nests deeper than 100 levels"},
 		{"deep block nesting", deepBlock(150), "nests deeper than 100 levels"},
 		{"too large", "a: \"" + strings.Repeat("x", MaxFileSize) + "\"\n", "larger than 3 MiB"},
 		{"not a mapping", "- a\n- b\n", "a document must be a mapping"},
+		{"alias of a large scalar, many times", "a: &a \"" + strings.Repeat("x", 1<<20) + "\"\nb: [" + strings.Repeat("*a,", 2999) + "*a]\n", "more than 16 MiB of values"},
+		{"long flow list", "a: [" + strings.Repeat("a,", 200_000) + "a]\n", "more than 100000 lines and commas"},
+		{"list over the element cap", "a: [" + strings.Repeat("a,", MaxElements) + "a]\n", "list has 1001 items"},
+		{"mapping over the element cap", "a: {" + manyKeys(MaxElements+1) + "}\n", "mapping has 1001 keys"},
+		{"many nodes", manyLists(60), "more than 50000 YAML nodes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,7 +170,7 @@ func TestHostileInput(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, diags, err := Load([]string{dir})
+			_, diags, err := Load(context.Background(), []string{dir})
 			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
@@ -182,6 +190,32 @@ func TestHostileInput(t *testing.T) {
 				t.Errorf("allocated %d MiB rejecting %s", alloc>>20, tc.name)
 			}
 		})
+	}
+}
+
+func manyKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%d: v", i)
+	}
+	return strings.Join(keys, ", ")
+}
+
+func manyLists(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "l%d: [%sa]\n", i, strings.Repeat("a,", 999))
+	}
+	return b.String()
+}
+
+// Loading stops when its context is cancelled (SIGTERM, Ctrl-C).
+func TestLoadStopsWhenCancelled(t *testing.T) {
+	dir := writeTree(t, map[string]string{"cluster.yaml": testCluster})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := Load(ctx, []string{dir}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load with a cancelled context: %v, want context.Canceled", err)
 	}
 }
 
@@ -217,11 +251,11 @@ func TestExpand(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	if _, _, err := Load([]string{filepath.Join(t.TempDir(), "missing")}); err == nil {
+	if _, _, err := Load(context.Background(), []string{filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Error("a missing directory is an I/O error (exit 2), got nil")
 	}
 	dir := writeTree(t, map[string]string{"notes.txt": "not yaml", ".git/x.yaml": "broken: ["})
-	_, diags, err := Load([]string{dir})
+	_, diags, err := Load(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,12 @@ type document struct {
 func parseYAML(file string, src []byte) ([]document, Diagnostics) {
 	var diags Diagnostics
 	var docs []document
+	if at, why := precheck(file, src); at.IsValid() {
+		diags.errorf(at, "%s", why)
+		return nil, diags
+	}
 	dec := yaml.NewDecoder(file, bytes.NewReader(src))
+	budget := newSyntaxBudget()
 	for {
 		expr, err := dec.Extract()
 		if errors.Is(err, io.EOF) {
@@ -56,9 +61,9 @@ func parseYAML(file string, src []byte) ([]document, Diagnostics) {
 			diags.errorf(pos, "a document must be a mapping with apiVersion and kind")
 			continue
 		}
-		if deep := checkSyntax(sl, file, &diags); deep.IsValid() {
-			diags.errorf(deep, "document nests deeper than %d levels", MaxDepth)
-			continue
+		if at, why := checkSyntax(sl, file, &diags, budget); at.IsValid() {
+			diags.errorf(at, "%s", why)
+			break // the budget is the file's: later documents would fail too
 		}
 		doc := document{expr: sl, pos: pos}
 		doc.apiVersion, _ = stringField(sl, "apiVersion")
@@ -101,19 +106,55 @@ func cutPrefix(s, prefix string) (string, bool) {
 	return s, false
 }
 
-// checkSyntax reports duplicate keys at both places. It returns where the
-// nesting first goes deeper than MaxDepth, or an invalid Pos; it does not
-// descend further than that.
-func checkSyntax(n ast.Expr, file string, diags *Diagnostics) Pos {
-	return walkSyntax(n, file, diags, 1)
+// checkSyntax reports duplicate keys at both places and bounds the work
+// the document may cost later: nesting, the number of nodes, the elements
+// of one list or mapping (CUE's evaluation is quadratic in those), and the
+// bytes of scalars once aliases are expanded. It returns where the first
+// limit is crossed, with what, or an invalid Pos; it stops walking there.
+// budget is shared by the documents of one file.
+func checkSyntax(n ast.Expr, file string, diags *Diagnostics, budget *syntaxBudget) (Pos, string) {
+	w := &syntaxWalk{file: file, diags: diags, budget: budget}
+	p := w.walk(n, 1)
+	return p, w.why
 }
 
-func walkSyntax(n ast.Expr, file string, diags *Diagnostics, depth int) Pos {
+// syntaxBudget is what the documents of one file may still use.
+type syntaxBudget struct {
+	nodes, bytes int
+}
+
+func newSyntaxBudget() *syntaxBudget {
+	return &syntaxBudget{nodes: MaxNodes, bytes: MaxExpandedSize}
+}
+
+type syntaxWalk struct {
+	file   string
+	diags  *Diagnostics
+	budget *syntaxBudget
+	why    string
+}
+
+func (w *syntaxWalk) stop(n ast.Node, why string, args ...any) Pos {
+	w.why = fmt.Sprintf(why, args...)
+	return toPos(n.Pos(), w.file)
+}
+
+func (w *syntaxWalk) walk(n ast.Expr, depth int) Pos {
 	if depth > MaxDepth {
-		return toPos(n.Pos(), file)
+		return w.stop(n, "document nests deeper than %d levels", MaxDepth)
+	}
+	if w.budget.nodes--; w.budget.nodes < 0 {
+		return w.stop(n, "file has more than %d YAML nodes (aliases counted expanded); split it", MaxNodes)
 	}
 	switch x := n.(type) {
+	case *ast.BasicLit:
+		if w.budget.bytes -= len(x.Value); w.budget.bytes < 0 {
+			return w.stop(n, "file expands to more than %d MiB of values (aliases counted expanded)", MaxExpandedSize>>20)
+		}
 	case *ast.StructLit:
+		if len(x.Elts) > MaxElements {
+			return w.stop(n, "mapping has %d keys; at most %d are accepted", len(x.Elts), MaxElements)
+		}
 		seen := make(map[string]token.Pos, len(x.Elts))
 		for _, el := range x.Elts {
 			f, ok := el.(*ast.Field)
@@ -121,21 +162,27 @@ func walkSyntax(n ast.Expr, file string, diags *Diagnostics, depth int) Pos {
 				continue
 			}
 			if name, _, err := ast.LabelName(f.Label); err == nil {
+				if w.budget.bytes -= len(name); w.budget.bytes < 0 {
+					return w.stop(f, "file expands to more than %d MiB of values (aliases counted expanded)", MaxExpandedSize>>20)
+				}
 				if first, dup := seen[name]; dup {
-					a, b := toPos(first, file), toPos(f.Pos(), file)
-					diags.errorf(b, "duplicate key %q (first at %s)", name, a)
-					diags.errorf(a, "duplicate key %q (again at %s)", name, b)
+					a, b := toPos(first, w.file), toPos(f.Pos(), w.file)
+					w.diags.errorf(b, "duplicate key %q (first at %s)", name, a)
+					w.diags.errorf(a, "duplicate key %q (again at %s)", name, b)
 				} else {
 					seen[name] = f.Pos()
 				}
 			}
-			if deep := walkSyntax(f.Value, file, diags, depth+1); deep.IsValid() {
+			if deep := w.walk(f.Value, depth+1); deep.IsValid() {
 				return deep
 			}
 		}
 	case *ast.ListLit:
+		if len(x.Elts) > MaxElements {
+			return w.stop(n, "list has %d items; at most %d are accepted", len(x.Elts), MaxElements)
+		}
 		for _, el := range x.Elts {
-			if deep := walkSyntax(el, file, diags, depth+1); deep.IsValid() {
+			if deep := w.walk(el, depth+1); deep.IsValid() {
 				return deep
 			}
 		}

@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"context"
 	"testing"
 
 	"kcloud.dev/kcloud/internal/gentree"
@@ -18,7 +19,7 @@ func BenchmarkCheck1000(b *testing.B) {
 	if err := gentree.Write(dir, 500); err != nil {
 		b.Fatal(err)
 	}
-	tree, diags, err := spec.Load([]string{dir})
+	tree, diags, err := spec.Load(context.Background(), []string{dir})
 	if err != nil || diags.HasErrors() {
 		b.Fatal(err, diags)
 	}

@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -374,7 +375,7 @@ func write(t *testing.T, name, data string) {
 
 func mustLoad(t *testing.T, _ string) (*spec.Tree, spec.Diagnostics) {
 	t.Helper()
-	tree, diags, err := spec.Load([]string{"."})
+	tree, diags, err := spec.Load(context.Background(), []string{"."})
 	if err != nil {
 		t.Fatal(err)
 	}
