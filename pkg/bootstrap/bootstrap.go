@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -220,7 +219,7 @@ func (b *bootstrapper) plan(ctx context.Context) ([]NodePlan, error) {
 			Current: st.version,
 			Version: b.cluster.Version,
 			Channel: b.cluster.Channel,
-			Exec:    strings.Join(b.cluster.execArgs(n, p), " "),
+			Exec:    execString(b.cluster.execArgs(n, p)),
 		}
 		if st.record != nil {
 			np.CurrentChannel = st.record.Channel

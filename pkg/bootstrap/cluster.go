@@ -92,7 +92,10 @@ func FromSpec(sc *spec.Cluster, lookup func(string) (string, bool)) (*Cluster, e
 		}
 		c.Nodes = append(c.Nodes, node)
 	}
-	c.APIEndpoint = expand(sc.APIEndpoint, sc.Pos, "apiEndpoint")
+	c.APIEndpoint = expand(sc.APIEndpoint, sc.APIEndpointPos, "apiEndpoint")
+	for _, d := range sc.ExpandedDiagnostics(lookup) {
+		errs = append(errs, fmt.Errorf("%s: %s", d.Pos, d.Message))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -1,6 +1,7 @@
 package bootstrap_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,6 +78,39 @@ func TestFromSpec(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Values that reach INSTALL_K3S_EXEC or SSH are checked after expansion:
+// none can smuggle in another K3s flag.
+func TestFromSpecRefusesFlagInjection(t *testing.T) {
+	pos := spec.Pos{File: "specs/cluster.yaml", Line: 3, Column: 9}
+	for _, tc := range []struct {
+		name    string
+		edit    func(*spec.Cluster)
+		env     map[string]string
+		wantErr string
+	}{
+		{"storage path with a flag", func(c *spec.Cluster) { c.StoragePath = "/data --kube-apiserver-arg=anonymous-auth=true" }, nil,
+			`specs/cluster.yaml:3:9: spec.storage.path: "/data --kube-apiserver-arg=anonymous-auth=true" is not an absolute path`},
+		{"host from the environment with a flag", func(c *spec.Cluster) { c.Nodes[0].Host = "${H}" }, map[string]string{"H": "10.0.0.1 --disable-agent"},
+			`specs/cluster.yaml:3:9: node vps-1 host: "10.0.0.1 --disable-agent" is neither an IP address nor a DNS name`},
+		{"endpoint from the environment with a flag", func(c *spec.Cluster) { c.APIEndpoint = "${API}" }, map[string]string{"API": "k3s.example.com --token=x"},
+			`specs/cluster.yaml:3:9: spec.apiEndpoint: "k3s.example.com --token=x" is neither an IP address nor a DNS name`},
+		{"user from the environment with a command", func(c *spec.Cluster) { c.Nodes[0].User = "${U}" }, map[string]string{"U": "root;reboot"},
+			`specs/cluster.yaml:3:9: node vps-1 user: "root;reboot" is not a user name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &spec.Cluster{
+				Name: "main", K3s: spec.K3s{Channel: "stable"}, StoragePath: "/data", Pos: pos, APIEndpointPos: pos, StoragePathPos: pos,
+				Nodes: []spec.Node{{Name: "vps-1", Host: "203.0.113.10", User: "root", Port: 22, Role: spec.RoleServer, Pos: pos, HostPos: pos}},
+			}
+			tc.edit(c)
+			_, err := bootstrap.FromSpec(c, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("FromSpec: %v, want %q", err, tc.wantErr)
 			}
 		})
 	}

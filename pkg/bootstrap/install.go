@@ -56,6 +56,19 @@ func (c *Cluster) execArgs(n Node, p Paths) []string {
 	return args
 }
 
+// execString joins K3s's arguments into INSTALL_K3S_EXEC. The installer
+// re-evaluates it as shell words (eval set -- $(escape
+// "${INSTALL_K3S_EXEC}") in https://github.com/k3s-io/k3s/blob/master/install.sh),
+// so each argument is quoted; the values are validated too (FromSpec),
+// since the installer's escape adds backslashes inside quotes.
+func execString(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = remote.Quote(a)
+	}
+	return strings.Join(quoted, " ")
+}
+
 // fetchInstallerCmd has the node download the official installer.
 func fetchInstallerCmd(url string, p Paths) string {
 	dst := remote.Quote(p.installer())

@@ -3,6 +3,8 @@ package render
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -189,7 +191,7 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	add := func(d spec.Doc, substitute bool) {
 		obj := d.Object
 		if substitute {
-			obj, _ = expandValue(obj, lookup).(map[string]any)
+			obj, _ = expandValue(obj, lookup, r.clashAt(origin)).(map[string]any)
 		} else {
 			obj = runtime.DeepCopyJSON(obj)
 		}
@@ -259,7 +261,7 @@ func (r *renderer) helmChart(c *spec.Component, h *spec.Helm, ns, env string, lo
 		spec["repo"] = h.Repo
 	}
 	if len(h.Values) > 0 {
-		values := expandValue(h.Values, lookup)
+		values := expandValue(h.Values, lookup, r.clashAt(h.Pos))
 		b, err := MarshalYAML(values)
 		if err != nil {
 			r.diags.Errorf(h.Pos, "helm values: %v", err)
@@ -319,20 +321,28 @@ func (r *renderer) finish(u *unstructured.Unstructured, component string, origin
 }
 
 // expandValue applies substitutions to every string and key of a decoded
-// YAML value, returning a deep copy.
-func expandValue(v any, lookup func(string) (string, bool)) any {
+// YAML value, returning a deep copy. Two keys of one mapping that expand to
+// the same key are passed to clash (sorted): which one would win depends on
+// map order, so the render would vary between runs.
+func expandValue(v any, lookup func(string) (string, bool), clash func(a, b, key string)) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
-		for k, val := range x {
-			k, _ = spec.Expand(k, lookup)
-			out[k] = expandValue(val, lookup)
+		from := make(map[string]string, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			ek, _ := spec.Expand(k, lookup)
+			if prev, dup := from[ek]; dup {
+				clash(prev, k, ek)
+				continue
+			}
+			from[ek] = k
+			out[ek] = expandValue(x[k], lookup, clash)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, val := range x {
-			out[i] = expandValue(val, lookup)
+			out[i] = expandValue(val, lookup, clash)
 		}
 		return out
 	case string:
@@ -340,6 +350,13 @@ func expandValue(v any, lookup func(string) (string, bool)) any {
 		return s
 	default:
 		return runtime.DeepCopyJSONValue(x)
+	}
+}
+
+// clashAt reports key clashes at pos.
+func (r *renderer) clashAt(pos spec.Pos) func(a, b, key string) {
+	return func(a, b, key string) {
+		r.diags.Errorf(pos, "keys %q and %q of one mapping both become %q after substitution; rename one", a, b, key)
 	}
 }
 

@@ -35,6 +35,7 @@ func checkRendered(t *spec.Tree, stacks []Stack) spec.Diagnostics {
 				continue
 			}
 			c := t.Component(o.Component)
+			checkReserved(t, o, &diags)
 			if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
 				if owner, ok := tabs.NamespaceOwners[o.GetName()]; ok {
 					diags.Errorf(o.Origin, "namespace %s belongs to %s; kcloud never creates or changes it", o.GetName(), owner)

@@ -321,8 +321,8 @@ func (l *loader) decodeCluster(f *specFile, doc document) {
 	s := raw.Spec
 	c.Name = raw.Metadata.Name
 	c.K3s = K3s{Channel: s.K3s.Channel, Version: s.K3s.Version, Disable: s.K3s.Disable}
-	c.APIEndpoint = s.APIEndpoint
-	c.StoragePath = s.Storage.Path
+	c.APIEndpoint, c.APIEndpointPos = s.APIEndpoint, pos("spec.apiEndpoint")
+	c.StoragePath, c.StoragePathPos = s.Storage.Path, pos("spec.storage.path")
 	c.Domains = Domains{Internal: s.Domains.Internal, Base: s.Domains.Base}
 	for i, n := range s.Nodes {
 		p := fmt.Sprintf("spec.nodes[%d]", i)
@@ -560,9 +560,7 @@ func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostic
 				diags.errorf(d.pos, "object has no %s", k)
 			}
 		}
-		if md, _ := obj["metadata"].(map[string]any); md == nil || md["name"] == nil {
-			diags.errorf(d.pos, "object has no metadata.name")
-		}
+		checkObjectMeta(d, obj, file, &diags)
 		out = append(out, Doc{Object: obj, Pos: d.pos, Syntax: Syntax{node: d.expr, file: file}})
 	}
 	return out, diags

@@ -41,6 +41,9 @@ type Cluster struct {
 	// File is the spec file; Pos is where the document's metadata.name is.
 	File string
 	Pos  Pos
+	// APIEndpointPos and StoragePathPos are where those are written (or
+	// the closest parent when they are not).
+	APIEndpointPos, StoragePathPos Pos
 }
 
 // Env returns the environment called name.
