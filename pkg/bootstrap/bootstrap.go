@@ -99,6 +99,9 @@ type Kubeconfigs struct {
 	// Merged is MergeInto, and MergedChanged whether it changed.
 	Merged        string
 	MergedChanged bool
+	// WrittenTarget and MergedTarget are set when Written or Merged is a
+	// symlink: the file that was actually written.
+	WrittenTarget, MergedTarget string
 }
 
 // Run brings every node of c to the spec's K3s release and flags, and
@@ -319,12 +322,18 @@ func (b *bootstrapper) kubeconfig(ctx context.Context) (*Kubeconfigs, error) {
 			return nil, err
 		}
 		out.Written = f
+		if t, _ := ResolveKubeconfigPath(f); t != f {
+			out.WrittenTarget = t
+		}
 	}
 	if f := b.opts.MergeInto; f != "" {
 		if out.MergedChanged, err = MergeKubeconfig(f, cfg); err != nil {
 			return nil, err
 		}
 		out.Merged = f
+		if t, _ := ResolveKubeconfigPath(f); t != f {
+			out.MergedTarget = t
+		}
 	}
 	return out, nil
 }

@@ -46,11 +46,15 @@ func Kubeconfig(k3sYAML []byte, name, endpoint string) (*clientcmdapi.Config, er
 	} else {
 		u.Host = endpoint
 	}
-	cluster = cluster.DeepCopy()
-	cluster.Server = u.String()
-	cluster.LocationOfOrigin = ""
-	user = user.DeepCopy()
-	user.LocationOfOrigin = ""
+	// Only the server and its CA from the node, and only certificate or
+	// token credentials: an exec or auth-provider entry planted on the node
+	// would otherwise run on every machine that uses this kubeconfig, and
+	// file references would read files there.
+	cluster = &clientcmdapi.Cluster{Server: u.String(), CertificateAuthorityData: cluster.CertificateAuthorityData}
+	user, err = credentials(user)
+	if err != nil {
+		return nil, fmt.Errorf("the K3s kubeconfig's user %q: %w", kctx.AuthInfo, err)
+	}
 
 	out := clientcmdapi.NewConfig()
 	out.Clusters[name] = cluster
@@ -58,6 +62,43 @@ func Kubeconfig(k3sYAML []byte, name, endpoint string) (*clientcmdapi.Config, er
 	out.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
 	out.CurrentContext = name
 	return out, nil
+}
+
+// credentials keeps a client certificate and key, or a bearer token, and
+// refuses every other way to authenticate.
+func credentials(src *clientcmdapi.AuthInfo) (*clientcmdapi.AuthInfo, error) {
+	switch {
+	case src.Exec != nil:
+		return nil, fmt.Errorf("it runs the command %q to get credentials; kcloud keeps only certificates and tokens", src.Exec.Command)
+	case src.AuthProvider != nil:
+		return nil, fmt.Errorf("it uses the auth provider %q; kcloud keeps only certificates and tokens", src.AuthProvider.Name)
+	}
+	out := &clientcmdapi.AuthInfo{
+		ClientCertificateData: src.ClientCertificateData,
+		ClientKeyData:         src.ClientKeyData,
+		Token:                 src.Token,
+	}
+	hasCert := len(out.ClientCertificateData) > 0 && len(out.ClientKeyData) > 0
+	if !hasCert && out.Token == "" {
+		return nil, errors.New("it has neither an embedded client certificate and key nor a token")
+	}
+	return out, nil
+}
+
+// ResolveKubeconfigPath is where a kubeconfig written to path lands: path
+// itself, or the file a symlink at path points to (the link is kept, and
+// the caller says so). A symlink to nothing is refused: the credentials
+// would land wherever it points.
+func ResolveKubeconfigPath(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("kubeconfig %s is a symlink that leads nowhere (%w); remove it or point it at an existing file", path, err)
+	}
+	return target, nil
 }
 
 // WriteKubeconfig writes cfg to path with mode 0600, replacing the file in
@@ -103,13 +144,14 @@ func MergeKubeconfig(path string, cfg *clientcmdapi.Config) (bool, error) {
 	return writeFileAtomic(path, out)
 }
 
-// writeFileAtomic writes data to path (through a symlink to its target)
-// with mode 0600: a temporary file in the same directory, created 0600, is
+// writeFileAtomic writes data to path (through a symlink to its target,
+// which must exist) with mode 0600: a temporary file in the same directory, created 0600, is
 // renamed over it, so the credentials are never in a wider file and readers
 // never see half a file. An identical 0600 file is left alone.
 func writeFileAtomic(path string, data []byte) (bool, error) {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
+	path, err := ResolveKubeconfigPath(path)
+	if err != nil {
+		return false, err
 	}
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() == 0o600 {

