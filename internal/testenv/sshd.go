@@ -68,6 +68,9 @@ type SSHDOptions struct {
 	AuthorizedKeys []ssh.PublicKey
 	// Env is set in every session (sshd's SetEnv).
 	Env map[string]string
+	// HostCA, when set, signs a host certificate for each host key, valid
+	// for the principal 127.0.0.1 (sshd's HostCertificate).
+	HostCA ssh.Signer
 }
 
 // StartSSHD starts an sshd for the test and stops it when the test ends. It
@@ -105,6 +108,15 @@ func StartSSHD(t testing.TB, o SSHDOptions) *SSHD {
 		writeKey(t, file, priv)
 		s.hostKeys = append(s.hostKeys, pub)
 		hostKeyLines = append(hostKeyLines, "HostKey "+file)
+		if o.HostCA != nil {
+			cert := &ssh.Certificate{Key: pub, CertType: ssh.HostCert, ValidPrincipals: []string{s.Host},
+				ValidAfter: 0, ValidBefore: ssh.CertTimeInfinity, KeyId: "kcloud-test-host"}
+			if err := cert.SignCert(rand.Reader, o.HostCA); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, file+"-cert.pub", ssh.MarshalAuthorizedKey(cert), 0o644)
+			hostKeyLines = append(hostKeyLines, "HostCertificate "+file+"-cert.pub")
+		}
 	}
 	var authorized bytes.Buffer
 	for _, k := range o.AuthorizedKeys {

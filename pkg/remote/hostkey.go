@@ -66,6 +66,36 @@ func (e *HostKeyChangedError) Error() string {
 		strings.Join(presented, ", "), strings.Join(known, "; "))
 }
 
+// HostCertificateError is a machine whose known_hosts entries are
+// certificate authorities, and which presented no certificate they sign.
+type HostCertificateError struct {
+	Target Target
+	// Presented is what the machine showed: a plain key, or a certificate
+	// that did not verify (Err says why).
+	Presented ssh.PublicKey
+	Err       error
+	// KnownHosts is the file, and CAs its @cert-authority lines for the
+	// machine.
+	KnownHosts string
+	CAs        []knownhosts.KnownKey
+}
+
+func (e *HostCertificateError) Error() string {
+	cas := make([]string, len(e.CAs))
+	for i, k := range e.CAs {
+		cas[i] = fmt.Sprintf("%s:%d", k.Filename, k.Line)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("host certificate refused: %v (certificate authorities: %s)", e.Err, strings.Join(cas, ", "))
+	}
+	shown := "offers no host certificate"
+	if e.Presented != nil {
+		shown = "presented the plain key " + describeKey(e.Presented) + " and no certificate signed by them"
+	}
+	return fmt.Sprintf("host certificate required: %s trusts certificate authorities for this machine, but it %s; configure sshd's HostCertificate, or pin the key with hostKey after checking it out of band",
+		strings.Join(cas, ", "), shown)
+}
+
 // pinnedMatches compares a key with a "SHA256:…" fingerprint; base64
 // padding is optional in the spec.
 func pinnedMatches(pin string, key ssh.PublicKey) bool {
@@ -111,20 +141,50 @@ func pinnedAlgorithms(shown []ssh.PublicKey) []string {
 type knownHosts struct {
 	file  string
 	check ssh.HostKeyCallback
+	// lines are the file's lines, to tell @cert-authority entries apart.
+	lines []string
+}
+
+// isCA reports whether a known key comes from a @cert-authority line.
+func (k *knownHosts) isCA(key knownhosts.KnownKey) bool {
+	if key.Filename != k.file || key.Line < 1 || key.Line > len(k.lines) {
+		return false
+	}
+	return strings.HasPrefix(strings.TrimSpace(k.lines[key.Line-1]), "@cert-authority")
+}
+
+// split separates plain known keys from certificate authorities.
+func (k *knownHosts) split(known []knownhosts.KnownKey) (plain, cas []knownhosts.KnownKey) {
+	for _, key := range known {
+		if k.isCA(key) {
+			cas = append(cas, key)
+		} else {
+			plain = append(plain, key)
+		}
+	}
+	return plain, cas
+}
+
+// hashed reports whether the file names hosts by hash (HashKnownHosts).
+func (k *knownHosts) hashed() bool {
+	return slices.ContainsFunc(k.lines, func(l string) bool { return strings.HasPrefix(l, "|1|") })
 }
 
 func openKnownHosts(file string) (*knownHosts, error) {
-	var files []string
-	if _, err := os.Stat(file); err == nil {
+	var files, lines []string
+	if data, err := os.ReadFile(file); err == nil {
 		files = append(files, file)
+		lines = strings.Split(string(data), "\n")
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("known hosts: %w", err)
 	}
+	// knownhosts.New verifies host certificates against the file's
+	// @cert-authority lines (ssh.CertChecker with IsHostAuthority).
 	check, err := knownhosts.New(files...)
 	if err != nil {
 		return nil, fmt.Errorf("known hosts: %w", err)
 	}
-	return &knownHosts{file: file, check: check}, nil
+	return &knownHosts{file: file, check: check, lines: lines}, nil
 }
 
 // keysFor lists the file's keys for addr. knownhosts has no lookup, so it
@@ -140,10 +200,18 @@ func (k *knownHosts) keysFor(addr string) []knownhosts.KnownKey {
 
 // algorithmsFor are the host key algorithms to offer a machine with these
 // known keys, so it proves a key that can be checked rather than its
-// favourite one. Nil (every algorithm) when none are known.
-func algorithmsFor(known []knownhosts.KnownKey) []string {
+// favourite one: certificates first when a certificate authority is known.
+// Nil (every algorithm) when none are known.
+func algorithmsFor(plain, cas []knownhosts.KnownKey) []string {
 	var out []string
-	for _, k := range known {
+	if len(cas) > 0 {
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			if strings.Contains(a, "-cert-") {
+				out = append(out, a)
+			}
+		}
+	}
+	for _, k := range plain {
 		for _, a := range keyAlgorithms(k.Key.Type()) {
 			if !slices.Contains(out, a) {
 				out = append(out, a)
@@ -173,7 +241,12 @@ func (k *knownHosts) record(addr string, key ssh.PublicKey) error {
 	if err := os.MkdirAll(filepath.Dir(k.file), 0o700); err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
-	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key) + "\n"
+	host := knownhosts.Normalize(addr)
+	if k.hashed() {
+		// The file hides its host names; so does the new line.
+		host = knownhosts.HashHostname(host)
+	}
+	line := knownhosts.Line([]string{host}, key) + "\n"
 	if old, err := os.ReadFile(k.file); err == nil && len(old) > 0 && old[len(old)-1] != '\n' {
 		line = "\n" + line
 	}

@@ -106,11 +106,22 @@ func dialKnownHosts(ctx context.Context, t Target, o Options) (*ssh.Client, erro
 	if err != nil {
 		return nil, err
 	}
-	known := kh.keysFor(t.Addr())
+	known, cas := kh.split(kh.keysFor(t.Addr()))
 	var verifyErr error
 	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := kh.check(hostname, remote, key)
 		var ke *knownhosts.KeyError
+		if err != nil && len(cas) > 0 {
+			plain, _ := kh.split(keyErrWant(err))
+			if _, isCert := key.(*ssh.Certificate); isCert || len(plain) == 0 {
+				e := &HostCertificateError{Target: t, Presented: key, KnownHosts: kh.file, CAs: cas}
+				if isCert {
+					e.Err = err
+				}
+				verifyErr = e
+				return verifyErr
+			}
+		}
 		switch {
 		case err == nil:
 			return nil
@@ -131,21 +142,33 @@ func dialKnownHosts(ctx context.Context, t Target, o Options) (*ssh.Client, erro
 			log.Str("file", kh.file).Msg("recorded new host key")
 			return nil
 		case errors.As(err, &ke):
-			verifyErr = &HostKeyChangedError{Target: t, Presented: []ssh.PublicKey{key}, KnownHosts: kh.file, Known: ke.Want}
+			plain, _ := kh.split(ke.Want)
+			verifyErr = &HostKeyChangedError{Target: t, Presented: []ssh.PublicKey{key}, KnownHosts: kh.file, Known: plain}
 			return verifyErr
 		default:
 			verifyErr = fmt.Errorf("host key: %w", err)
 			return verifyErr
 		}
 	}
-	client, err := connect(ctx, t, o, check, algorithmsFor(known))
+	client, err := connect(ctx, t, o, check, algorithmsFor(known, cas))
 	switch {
 	case verifyErr != nil:
 		return nil, verifyErr
+	case err != nil && len(cas) > 0 && len(known) == 0 && isNoCommonHostKeyAlgorithm(err):
+		return nil, &HostCertificateError{Target: t, KnownHosts: kh.file, CAs: cas}
 	case err != nil && len(known) > 0 && isNoCommonHostKeyAlgorithm(err):
 		return nil, &HostKeyChangedError{Target: t, KnownHosts: kh.file, Known: known}
 	}
 	return client, err
+}
+
+// keyErrWant is the known keys a knownhosts refusal lists.
+func keyErrWant(err error) []knownhosts.KnownKey {
+	var ke *knownhosts.KeyError
+	if errors.As(err, &ke) {
+		return ke.Want
+	}
+	return nil
 }
 
 // connect opens the TCP connection and runs the SSH handshake with the
