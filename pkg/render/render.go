@@ -30,6 +30,9 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 			return nil, diags.Sorted()
 		}
 	}
+	// The Cluster's values reach K3s's flags and SSH: checked expanded,
+	// so that no command that loads a tree accepts one bootstrap refuses.
+	diags = append(diags, t.Cluster.ExpandedDiagnostics(r.getenv)...)
 	stacks := r.renderAll()
 	var schemas []spec.Doc
 	for _, m := range t.Cluster.Schemas {

@@ -138,11 +138,11 @@ func (l *loader) walk(dir string) error {
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := realPath(path)
 			if err != nil {
-				l.diags.errorf(Pos{File: path}, "broken symlink: %v", err)
+				l.diags.errorf(Pos{File: path, Line: 1, Column: 1}, "broken symlink: %v", err)
 				return nil
 			}
 			if !within(root, target) {
-				l.diags.errorf(Pos{File: path}, "symlink points outside the spec tree %s", dir)
+				l.diags.errorf(Pos{File: path, Line: 1, Column: 1}, "symlink points outside the spec tree %s", dir)
 				return nil
 			}
 			if st, err := os.Stat(target); err != nil || !st.Mode().IsRegular() {
