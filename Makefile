@@ -8,7 +8,7 @@ KCLOUD    := $(BIN)/kcloud
 export KUBEBUILDER_ASSETS := $(BIN)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build release specs test unit lint cue-vet testbin bench demo clean
+.PHONY: all build release specs test unit lint cue-vet testbin bench demo clean fuzz
 
 all: build
 
@@ -43,6 +43,19 @@ testbin:
 
 test: lint cue-vet testbin
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=15s
+
+# fuzz runs each fuzz target for FUZZTIME (CI: 15s each, via make test).
+# A failing input is saved under the package's testdata/fuzz/, where plain
+# `go test` runs it from then on: commit it as a regression case.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := ./pkg/spec:FuzzLoad ./pkg/spec:FuzzParseManifest ./pkg/render:FuzzRender
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel 1 || exit 1; \
+	done
 
 # unit runs the tests without the lint gate (faster while iterating).
 unit: testbin

@@ -32,7 +32,7 @@ func shared(name, layer, ns, objects string) string {
 
 func withManifest(manifest string) map[string]string {
 	return map[string]string{
-		"web.yaml": "apiVersion: kcloud.dev/v1alpha1\nkind: Component\nmetadata:\n  name: web\nspec:\n  layer: L2\n  namespace: platform\n  manifests: [m/bad.yaml]\n",
+		"web.yaml":   "apiVersion: kcloud.dev/v1alpha1\nkind: Component\nmetadata:\n  name: web\nspec:\n  layer: L2\n  namespace: platform\n  manifests: [m/bad.yaml]\n",
 		"m/bad.yaml": manifest,
 	}
 }

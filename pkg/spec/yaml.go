@@ -56,6 +56,10 @@ func parseYAML(file string, src []byte) ([]document, Diagnostics) {
 			continue
 		}
 		pos := toPos(expr.Pos(), file)
+		if pos.Line == 0 {
+			// A bare scalar document can come without a position.
+			pos.Line, pos.Column = 1, 1
+		}
 		sl, ok := expr.(*ast.StructLit)
 		if !ok {
 			diags.errorf(pos, "a document must be a mapping with apiVersion and kind")
