@@ -70,6 +70,14 @@ func (k *K3s) NeverReady(t testing.TB, node string) {
 	writeFile(t, filepath.Join(k.dir, "never-ready", node), nil, 0o644)
 }
 
+// Ready undoes NeverReady.
+func (k *K3s) Ready(t testing.TB, node string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(k.dir, "never-ready", node)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // K3sInstall is one run of the stand-in installer, as it recorded it.
 type K3sInstall struct {
 	Node    string

@@ -463,9 +463,28 @@ func TestFailures(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, f *fixture, o *bootstrap.Options)
+		// heal undoes the fault before the rerun, when the fault is not
+		// in the options alone.
+		heal func(t *testing.T, f *fixture)
 		// want are parts of the error.
 		want []string
 	}{
+		{
+			name: "SSH dropped mid-install",
+			setup: func(t *testing.T, f *fixture, o *bootstrap.Options) {
+				// The installer kills the sshd process serving its own
+				// session: the connection drops with no exit status.
+				o.Installer = []byte(`#!/bin/sh
+p=$PPID
+while [ "$p" -gt 1 ]; do
+  case "$(cat /proc/$p/comm)" in sshd*) kill -KILL "$p"; exit 0;; esac
+  p=$(sed 's/.*) [A-Za-z] \([0-9]*\).*/\1/' /proc/$p/stat)
+done
+exit 3
+`)
+			},
+			want: []string{"node vps-1: install: ssh ", "INSTALL_K3S_EXEC=", "the connection dropped before the command finished"},
+		},
 		{
 			name: "installer fails",
 			setup: func(t *testing.T, f *fixture, o *bootstrap.Options) {
@@ -482,6 +501,7 @@ func TestFailures(t *testing.T) {
 				f.k3s.NeverReady(t, "vps-1")
 				o.Timeout = 2 * time.Second
 			},
+			heal: func(t *testing.T, f *fixture) { f.k3s.Ready(t, "vps-1") },
 			want: []string{`node vps-1: not Ready after 2s (k3s kubectl get node vps-1 on vps-1 last said: `},
 		},
 		{
@@ -497,11 +517,22 @@ func TestFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, node{"vps-1", spec.RoleServer})
+			// The local kubeconfig exists before; a failed run leaves it.
+			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+			const before = "apiVersion: v1\nkind: Config\ncurrent-context: other\n"
+			if err := os.WriteFile(kubeconfig, []byte(before), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			o := f.options(t)
+			o.KubeconfigOut = kubeconfig
 			tc.setup(t, f, &o)
 			r := f.run(t, o)
 			if r.err == nil {
 				t.Fatal("Run succeeded")
+			}
+			t.Logf("error: %v", r.err)
+			if got, _ := os.ReadFile(kubeconfig); string(got) != before {
+				t.Errorf("a failed run changed the local kubeconfig:\n%s", got)
 			}
 			for _, part := range tc.want {
 				if !strings.Contains(r.err.Error(), part) {
@@ -510,6 +541,19 @@ func TestFailures(t *testing.T) {
 			}
 			if _, ok := testenv.ReadNodeFile(t, filepath.Join(f.root("vps-1").StateDir, "k3s.json")); ok {
 				t.Error("a failed node was recorded as installed")
+			}
+			// Once the fault is gone, a rerun completes.
+			if tc.heal != nil {
+				tc.heal(t, f)
+			}
+			f.cluster.Version, f.cluster.Channel = "v1.33.5+k3s1", ""
+			o = f.options(t)
+			o.KubeconfigOut = kubeconfig
+			if r := f.run(t, o); r.err != nil {
+				t.Fatalf("rerun: %v", r.err)
+			}
+			if cfg, err := clientcmd.LoadFromFile(kubeconfig); err != nil || cfg.Contexts["main"] == nil {
+				t.Errorf("the rerun did not write the kubeconfig: %v", err)
 			}
 		})
 	}

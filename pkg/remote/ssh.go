@@ -270,6 +270,10 @@ func (r *sshRunner) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byt
 		return stdout.Bytes(), nil
 	case errors.As(err, &exit) && exit.Signal() == "":
 		return nil, fail(exit.ExitStatus(), err, stdout.Bytes(), stderr.Bytes())
+	case errors.As(err, new(*ssh.ExitMissingError)):
+		// No exit status: the connection (or the server's session) went
+		// away while the command ran; it may have half-finished.
+		return nil, fail(-1, fmt.Errorf("the connection dropped before the command finished, which may have half-run: %w", err), stdout.Bytes(), stderr.Bytes())
 	default:
 		return nil, fail(-1, err, stdout.Bytes(), stderr.Bytes())
 	}
