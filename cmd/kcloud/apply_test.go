@@ -373,11 +373,10 @@ func TestApplyKilledMidwayLeavesNoOrphans(t *testing.T) {
 		}
 	}
 
-	// The killed run left its lock; the next apply says so, unlock clears it.
-	if code, _, stderr := kcLive(t, "apply", dir, "--env", env, "--wait=false"); code == 0 || !strings.Contains(stderr, "holds the lock") {
-		t.Errorf("apply after a killed apply: exit %d, want the stale lock named\n%s", code, stderr)
-	}
-	if code, _, _ := kcLive(t, "unlock"); code != 0 {
+	// The killed run left its lock; unlock clears it at once (the next
+	// apply would otherwise take it over once it has gone unrenewed for
+	// its 30 s, on the next apply's own clock: pkg/inventory's lock tests).
+	if code, stdout, _ := kcLive(t, "unlock"); code != 0 || strings.Contains(stdout, "not locked") {
 		t.Fatalf("unlock: exit %d", code)
 	}
 	if code, _, stderr := kcLive(t, "apply", dir, "--env", env, "--wait=false"); code != 0 {
