@@ -194,7 +194,7 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	add := func(d spec.Doc, substitute bool) {
 		obj := d.Object
 		if substitute {
-			obj, _ = expandValue(obj, lookup, r.clashAt(origin)).(map[string]any)
+			obj, _ = expandValue(obj, lookup, r.clashAt(d.Pos)).(map[string]any)
 		} else {
 			obj = runtime.DeepCopyJSON(obj)
 		}
