@@ -60,7 +60,7 @@ func diffAgainst(ctx context.Context, g *globals, dirs []string, ref string, opt
 // renderAt renders the spec tree extracted at ref; its diagnostics name
 // files as ref:path.
 func renderAt(ctx context.Context, g *globals, ref string, at checkout, opts render.Options) (*render.Result, error) {
-	tree, diags, err := spec.Load(at.dirs)
+	tree, diags, err := spec.Load(ctx, at.dirs)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("at %s: %w", ref, errors.New(at.rename(err.Error()))))
 	}

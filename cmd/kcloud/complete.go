@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"github.com/spf13/cobra"
 
 	"kcloud.dev/kcloud/pkg/spec"
@@ -30,7 +31,7 @@ func completeLayers(*cobra.Command, []string, string) ([]cobra.Completion, cobra
 // completeEnvs completes --env from the environments of the Cluster in
 // the command's spec directories (default specs/).
 func completeEnvs(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	tree, _, err := spec.Load(specDirs(args))
+	tree, _, err := spec.Load(context.Background(), specDirs(args))
 	if err != nil || tree == nil || tree.Cluster == nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
