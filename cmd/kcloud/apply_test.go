@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -562,5 +563,69 @@ func TestApplyRefusesWhatLooksLikeALostTree(t *testing.T) {
 				t.Errorf("after apply %s: %d ConfigMaps, want %d", tc.flag, got, tc.live)
 			}
 		})
+	}
+}
+
+// TestTenAppliesAtOnce: ten applies started together, as ten processes;
+// exactly one proceeds, the others exit non-zero naming the holder, and
+// the inventory is intact.
+func TestTenAppliesAtOnce(t *testing.T) {
+	env := uniqueEnv("ten")
+	ns := "apps-" + env
+	dir := writeTree(t, map[string]string{
+		"cluster.yaml": clusterYAML(env),
+		"many.yaml":    component("many", "L4", env, configMaps(50, "v")),
+	})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		code   int
+		stderr string
+	}
+	results := make(chan result, 10)
+	for range 10 {
+		cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--log-format", "json")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			err := cmd.Wait()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				code = -1
+			}
+			results <- result{code, stderr.String()}
+		}()
+	}
+	var ok, held int
+	for range 10 {
+		r := <-results
+		switch {
+		case r.code == 0:
+			ok++
+		case strings.Contains(r.stderr, "another apply holds the lock") && strings.Contains(r.stderr, " pid "):
+			held++
+		default:
+			t.Errorf("an apply exited %d without naming the holder:\n%s", r.code, tail(r.stderr))
+		}
+	}
+	if ok != 1 || held != 9 {
+		t.Errorf("%d applies proceeded and %d were refused, want 1 and 9", ok, held)
+	}
+	ids, _, err := inventory.Get(context.Background(), typed(t), "l4-"+env)
+	if err != nil || len(ids) != 51 {
+		t.Errorf("inventory lists %d objects (%v), want 51", len(ids), err)
+	}
+	if got := len(liveConfigMaps(t, ns)); got != 50 {
+		t.Errorf("%d ConfigMaps, want 50", got)
+	}
+	if code, stdout, _ := kcLive(t, "diff", dir, "--env", env); code != 0 {
+		t.Errorf("diff after the applies: exit %d\n%s", code, tail(stdout))
 	}
 }

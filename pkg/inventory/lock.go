@@ -184,8 +184,9 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 }
 
 // awaitExpiry watches the existing Lease. It returns a *HeldError as soon
-// as the Lease changes (its holder is alive), the Lease once it has stayed
-// unchanged for its duration on our clock, or nil when it is gone.
+// as the Lease changes — renewed, released or deleted: its holder is alive
+// — the Lease once it has stayed unchanged for its duration on our clock,
+// or nil when there was none to watch.
 func (l *Lock) awaitExpiry(ctx context.Context) (*coordinationv1.Lease, error) {
 	leases := l.client.CoordinationV1().Leases(Namespace)
 	first, err := leases.Get(ctx, LockName, metav1.GetOptions{})
@@ -209,14 +210,16 @@ func (l *Lock) awaitExpiry(ctx context.Context) (*coordinationv1.Lease, error) {
 		}
 		cur, err := leases.Get(ctx, LockName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			return nil, nil
+			// Released while we watched: its holder was alive, and this
+			// run started while it held the lock. Refuse rather than queue.
+			return nil, heldError(first, l.clock.Now(), 0)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if cur.ResourceVersion != first.ResourceVersion {
 			if cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity == "" {
-				return cur, nil
+				return nil, heldError(first, l.clock.Now(), 0)
 			}
 			return nil, heldError(cur, l.clock.Now(), leaseDuration(cur))
 		}
