@@ -8,6 +8,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/validate"
 )
@@ -75,11 +76,15 @@ func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Opt
 	if opts.Fetcher == nil {
 		opts.Fetcher = g.manifestFetcher(true)
 	}
+	if opts.Decrypt == nil {
+		opts.Decrypt = secret.Decrypt
+	}
 	res, diags := render.Render(ctx, tree, opts)
 	if diags.HasErrors() {
 		return nil, nil, nil, reportDiagnostics(g, diags)
 	}
 	g.red.Add(res.Unstructured()...)
+	g.red.AddValues(res.Secrets...)
 	return res, tree.Tables, diags, nil
 }
 
