@@ -129,7 +129,7 @@ func specsEnv(t testing.TB) {
 
 // kuberoFiles are the components of specs/ that need the pinned Kubero
 // operator manifest.
-var kuberoFiles = []string{"l2-platform/kubero-operator.yaml", "l2-platform/kubero.yaml"}
+var kuberoFiles = []string{"l2-platform/kubero-operator.yaml", "l2-platform/kubero.yaml", "l2-platform/secrets/kubero-secrets.sops.yaml"}
 
 // specsCopy copies specs/ into a temporary directory (named specs) with its
 // environment and manifest cache set. When the Kubero operator manifest cannot be had

@@ -189,7 +189,7 @@ spec:
       stringData:
         token: abc
 `,
-		"plain.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: file}\ndata:\n  empty: \"\"\n  key: " + base64.StdEncoding.EncodeToString([]byte("x")) + "\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: odd}\nstringData: just-a-string\n",
+		"plain.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: file}\ndata:\n  empty: \"\"\n  key: " + base64.StdEncoding.EncodeToString([]byte("x")) + "\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: odd}\nstringData: just-a-string\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: ref}\nstringData: {token: \"Bearer ${secret:db-auth/password}\"}\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {

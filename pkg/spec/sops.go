@@ -197,14 +197,15 @@ func (l *loader) checkPlainSecret(n ast.Node, file string) {
 	}
 }
 
-// isPlain reports whether a value is set and not encrypted by sops.
+// isPlain reports whether a value is set and neither encrypted by sops
+// nor taken from an encrypted Secret by a ${secret:NAME/KEY} reference.
 func isPlain(e ast.Expr) bool {
 	if b, ok := e.(*ast.BasicLit); ok {
 		if b.Kind == token.NULL {
 			return false
 		}
 		if s, ok := stringValue(b); ok {
-			return s != "" && !IsEncryptedValue(strings.TrimSpace(s))
+			return s != "" && !IsEncryptedValue(strings.TrimSpace(s)) && !strings.Contains(s, "${"+secretRefPrefix)
 		}
 	}
 	return true
