@@ -3,11 +3,14 @@ package secret
 import (
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/getsops/sops/v3/aes"
 	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keyservice"
+	"github.com/getsops/sops/v3/logging"
 	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
 )
 
@@ -34,6 +37,7 @@ var ErrIntegrity = errors.New("its MAC does not verify: the file was changed wit
 // Upstream flow followed: getsops/sops v3.13.3, decrypt/decrypt.go
 // (https://github.com/getsops/sops/blob/v3.13.3/decrypt/decrypt.go).
 func Decrypt(src []byte) ([]byte, error) {
+	quietOnce.Do(quiet)
 	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
 	tree, err := store.LoadEncryptedFile(src)
 	if err != nil {
@@ -57,4 +61,14 @@ func Decrypt(src []byte) ([]byte, error) {
 		return nil, ErrIntegrity
 	}
 	return store.EmitPlainFile(tree.Branches)
+}
+
+var quietOnce sync.Once
+
+// quiet silences sops' own loggers: they write colored text straight to
+// stderr, past kcloud's log format; what they say kcloud's errors say.
+func quiet() {
+	for _, l := range logging.Loggers {
+		l.SetOutput(io.Discard)
+	}
 }
