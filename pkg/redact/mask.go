@@ -147,11 +147,9 @@ func (r *Redactor) maskPair(b, a any, both bool) (any, any) {
 				bm[k] = nb
 			}
 		}
-		if bm != nil {
-			for k, v := range bm {
-				if _, ok := av[k]; !ok {
-					bm[k], _ = r.maskPair(v, nil, false)
-				}
+		for k, v := range bm {
+			if _, ok := av[k]; !ok {
+				bm[k], _ = r.maskPair(v, nil, false)
 			}
 		}
 		return b, a
