@@ -118,10 +118,7 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 // specsEnv sets the ${NAME}s specs/ reads to stand-in values.
 func specsEnv(t testing.TB) {
 	for k, v := range map[string]string{
-		"VPS_HOST":              "203.0.113.10",
-		"KUBERO_WEBHOOK_SECRET": "test-webhook-secret",
-		"KUBERO_SESSION_KEY":    "test-session-key",
-		"CLOUDFLARE_API_TOKEN":  "test-cloudflare-token",
+		"VPS_HOST": "203.0.113.10", // the platform's secrets come from specs/, decrypted with hack/demo.agekey
 	} {
 		t.Setenv(k, v)
 	}
