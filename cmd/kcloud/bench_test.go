@@ -29,10 +29,7 @@ func BenchmarkLive(b *testing.B) {
 	kubectl := kubectlPath(b)
 	specsDir, _ := specsCopy(b)
 	env := "bench"
-	key, err := sopstest.NewKey()
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := sopstest.MustKey(b)
 	b.Setenv("SOPS_AGE_KEY", key.Identity)
 	big := writeTree(b, manyObjects(b, env, "a", key.Recipient))
 	big2 := writeTree(b, manyObjects(b, env, "b", key.Recipient))

@@ -113,10 +113,7 @@ func noKeys(t *testing.T) {
 // values, at debug level, and searches everything printed for the values.
 func TestSecretValuesNeverPrinted(t *testing.T) {
 	noKeys(t)
-	key, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sopstest.MustKey(t)
 	t.Setenv("SOPS_AGE_KEY", key.Identity)
 	env := uniqueEnv("secret")
 	tree := func(c canaries) string {
@@ -219,14 +216,8 @@ func checkLiveSecret(t *testing.T, ns string, c canaries) {
 // nothing reaches the cluster.
 func TestUndecryptableFilesWriteNothing(t *testing.T) {
 	noKeys(t)
-	key, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sopstest.MustKey(t)
+	wrong := sopstest.MustKey(t)
 	good := encryptedCreds(t, canary1, key.Recipient)
 	tampered := strings.Replace(good, "name: app-creds", "name: app-credz", 1)
 	for _, tc := range []struct {

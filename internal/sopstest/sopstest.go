@@ -4,6 +4,7 @@ package sopstest
 
 import (
 	"fmt"
+	"testing"
 	"time"
 
 	"filippo.io/age"
@@ -76,4 +77,14 @@ func Encrypt(plain []byte, encryptedRegex string, recipients ...string) ([]byte,
 		return nil, err
 	}
 	return store.EmitEncryptedFile(tree)
+}
+
+// MustKey is NewKey for tests: it fails t on error.
+func MustKey(t testing.TB) Key {
+	t.Helper()
+	k, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -77,14 +77,8 @@ func find(r *Result, kind, name string) *unstructured.Unstructured {
 }
 
 func TestRenderDecryptsSOPS(t *testing.T) {
-	key, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sopstest.MustKey(t)
+	other := sopstest.MustKey(t)
 	enc, err := sopstest.Encrypt([]byte(sopsSecret), sopstest.KubernetesRegex, key.Recipient)
 	if err != nil {
 		t.Fatal(err)

@@ -14,14 +14,8 @@ func TestDecrypt(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("SOPS_AGE_KEY_FILE", "")
 	os.Unsetenv("SOPS_AGE_KEY_FILE")
-	key, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := sopstest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sopstest.MustKey(t)
+	other := sopstest.MustKey(t)
 	plain := "a: one\n---\nb: two\n"
 	enc, err := sopstest.Encrypt([]byte(plain), "", key.Recipient)
 	if err != nil {
