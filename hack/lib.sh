@@ -61,6 +61,6 @@ specs_copy() {
     echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
     sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/  \1/p' <<<"$json" >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
-    rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml"
+    rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml" "$dst/l2-platform/secrets/kubero-secrets.sops.yaml"
   fi
 }
