@@ -104,8 +104,7 @@ func noKeys(t *testing.T) {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no sops/age/keys.txt (HOME stays: the test server needs its module cache)
 }
 
 // TestSecretValuesNeverPrinted runs every command on a plan whose Secret
@@ -293,4 +292,21 @@ func TestVetSpecsWithoutKey(t *testing.T) {
 			t.Errorf("vet specs/ without a key does not warn %q:\n%s", want, stdout)
 		}
 	}
+}
+
+// demoIdentity is the age identity of hack/demo.agekey, as a CI secret
+// holds it (SOPS_AGE_KEY).
+func demoIdentity(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(moduleRoot, "hack", "demo.agekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "AGE-SECRET-KEY-") {
+			return line
+		}
+	}
+	t.Fatal("hack/demo.agekey holds no identity")
+	return ""
 }
