@@ -6,6 +6,9 @@ KCLOUD    := $(BIN)/kcloud
 # The test control plane (kube-apiserver, etcd, kubectl) lives in bin/ too;
 # envtest finds it through KUBEBUILDER_ASSETS.
 export KUBEBUILDER_ASSETS := $(BIN)
+# specs/ ships encrypted to the public demo key (hack/demo.agekey, demo only):
+# sops reads it from here unless the caller set a key file of their own.
+export SOPS_AGE_KEY_FILE ?= $(CURDIR)/hack/demo.agekey
 STATICCHECK_VERSION := v0.8.2
 
 .PHONY: all build release specs test unit lint cue-vet testbin bench demo clean fuzz

@@ -45,9 +45,8 @@ specs_copy() {
   local src=$1 dst=$2 user_cache json dir
   user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
   export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
-  export KUBERO_WEBHOOK_SECRET=${KUBERO_WEBHOOK_SECRET:-demo-webhook-secret}
-  export KUBERO_SESSION_KEY=${KUBERO_SESSION_KEY:-demo-session-key}
-  export CLOUDFLARE_API_TOKEN=${CLOUDFLARE_API_TOKEN:-demo-cloudflare-token}
+  # specs/ ships encrypted to the public demo key (demo only; README, "Secrets in git").
+  export SOPS_AGE_KEY_FILE=${SOPS_AGE_KEY_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/demo.agekey}
   export KCLOUD_MANIFEST_CACHE=$dst.manifests
   cp -r "$src" "$dst"
   if [[ -d $user_cache ]]; then
@@ -62,6 +61,6 @@ specs_copy() {
     echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
     sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/  \1/p' <<<"$json" >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
-    rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml"
+    rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml" "$dst/l2-platform/secrets/kubero-secrets.sops.yaml"
   fi
 }

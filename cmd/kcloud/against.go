@@ -66,13 +66,11 @@ func renderAt(ctx context.Context, g *globals, ref string, at checkout, opts ren
 	}
 	var res *render.Result
 	if !hasErrors(diags) {
-		opts.Getenv, opts.Fetcher = os.LookupEnv, g.manifestFetcher(true)
 		var rdiags spec.Diagnostics
-		res, rdiags = render.Render(ctx, tree, opts)
+		res, rdiags = renderTree(ctx, g, tree, opts)
 		diags = append(diags, rdiags...)
 	}
 	if !hasErrors(diags) {
-		g.red.Add(res.Unstructured()...)
 		return res, nil
 	}
 	for i := range diags {

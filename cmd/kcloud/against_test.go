@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"kcloud.dev/kcloud/internal/sopstest"
 	"kcloud.dev/kcloud/pkg/printer"
 )
 
@@ -47,28 +48,36 @@ func ptr(s string) *string { return &s }
 // with diff's formats and exit codes, Secret values masked.
 func TestDiffAgainstARevisionInAFreshClone(t *testing.T) {
 	const canary, canary2 = "CANARY-against-old-value", "CANARY-against-new-value"
-	app := func(color, secret string) string {
+	key := sopstest.MustKey(t)
+	t.Setenv("SOPS_AGE_KEY", key.Identity)
+	app := func(color string) string {
 		return component("app", "L4", "staging", `    - apiVersion: v1
       kind: ConfigMap
       metadata: {name: settings}
       data: {color: `+color+`}
-    - apiVersion: v1
-      kind: Secret
-      metadata: {name: creds}
-      stringData: {password: `+secret+`}
-`)
+`) + "  manifests: [creds.yaml]\n"
+	}
+	// The Secret is sops-encrypted: a plaintext one is a vet error.
+	creds := func(secret string) *string {
+		enc, err := sopstest.Encrypt([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: "+secret+"}\n"), sopstest.KubernetesRegex, key.Recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ptr(string(enc))
 	}
 	origin := t.TempDir()
 	commitTree(t, origin, "first", map[string]*string{
 		"specs/cluster.yaml": ptr(clusterYAML()),
-		"specs/app.yaml":     ptr(app("blue", canary)),
+		"specs/app.yaml":     ptr(app("blue")),
+		"specs/creds.yaml":   creds(canary),
 		"specs/old.yaml":     ptr(component("old", "L4", "staging", configMaps(1, "x"))),
 		"README":             ptr("not a spec\n"),
 	})
 	commitTree(t, origin, "second", map[string]*string{
-		"specs/app.yaml": ptr(app("green", canary2)),
-		"specs/old.yaml": nil,
-		"specs/new.yaml": ptr(component("new", "L4", "staging", configMaps(1, "y"))),
+		"specs/app.yaml":   ptr(app("green")),
+		"specs/creds.yaml": creds(canary2),
+		"specs/old.yaml":   nil,
+		"specs/new.yaml":   ptr(component("new", "L4", "staging", configMaps(1, "y"))),
 	})
 	clone := filepath.Join(t.TempDir(), "clone")
 	git(t, origin, "clone", "-q", origin, clone)

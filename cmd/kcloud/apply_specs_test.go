@@ -392,7 +392,7 @@ func checkKubero(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interface) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(secret.Data["KUBERO_WEBHOOK_SECRET"]) != "test-webhook-secret" {
+	if string(secret.Data["KUBERO_WEBHOOK_SECRET"]) != "demo-kubero-webhook-secret" { // decrypted from specs/ with hack/demo.agekey
 		t.Errorf("kubero-secrets lacks KUBERO_WEBHOOK_SECRET: keys %v", slices.Sorted(maps.Keys(secret.Data)))
 	}
 }

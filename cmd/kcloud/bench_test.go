@@ -12,9 +12,11 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"kcloud.dev/kcloud/internal/sopstest"
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
@@ -27,8 +29,10 @@ func BenchmarkLive(b *testing.B) {
 	kubectl := kubectlPath(b)
 	specsDir, _ := specsCopy(b)
 	env := "bench"
-	big := writeTree(b, map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": manyObjects(env, "a")})
-	big2 := writeTree(b, map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": manyObjects(env, "b")})
+	key := sopstest.MustKey(b)
+	b.Setenv("SOPS_AGE_KEY", key.Identity)
+	big := writeTree(b, manyObjects(b, env, "a", key.Recipient))
+	big2 := writeTree(b, manyObjects(b, env, "b", key.Recipient))
 
 	for _, tc := range []struct {
 		name string
@@ -83,27 +87,33 @@ func BenchmarkLive(b *testing.B) {
 	})
 }
 
-// manyObjects is one L4 component with 1,000 objects: 600 ConfigMaps, 200
-// Services, 100 Secrets, 100 ServiceAccounts; ConfigMap 0 holds value.
-func manyObjects(env, value string) string {
-	var b strings.Builder
+// manyObjects is a tree with one L4 component of 1,000 objects: 600
+// ConfigMaps, 200 Services, 100 Secrets (from a sops-encrypted manifest),
+// 100 ServiceAccounts; ConfigMap 0 holds value.
+func manyObjects(b testing.TB, env, value, recipient string) map[string]string {
+	var objs, secrets strings.Builder
 	for i := range 600 {
 		v := "x"
 		if i == 0 {
 			v = value
 		}
-		fmt.Fprintf(&b, "    - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm-%03d}, data: {key: %q, other: \"%d\"}}\n", i, v, i)
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm-%03d}, data: {key: %q, other: \"%d\"}}\n", i, v, i)
 	}
 	for i := range 200 {
-		fmt.Fprintf(&b, "    - {apiVersion: v1, kind: Service, metadata: {name: svc-%03d}, spec: {selector: {app: a%d}, ports: [{port: 80, targetPort: 8080}]}}\n", i, i)
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: Service, metadata: {name: svc-%03d}, spec: {selector: {app: a%d}, ports: [{port: 80, targetPort: 8080}]}}\n", i, i)
 	}
 	for i := range 100 {
-		fmt.Fprintf(&b, "    - {apiVersion: v1, kind: Secret, metadata: {name: secret-%03d}, stringData: {token: \"token-value-%03d\"}}\n", i, i)
+		fmt.Fprintf(&secrets, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: secret-%03d}\nstringData: {token: \"token-value-%03d\"}\n", i, i)
 	}
 	for i := range 100 {
-		fmt.Fprintf(&b, "    - {apiVersion: v1, kind: ServiceAccount, metadata: {name: sa-%03d}}\n", i)
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ServiceAccount, metadata: {name: sa-%03d}}\n", i)
 	}
-	return component("many", "L4", env, b.String())
+	enc, err := sopstest.Encrypt([]byte(secrets.String()), sopstest.KubernetesRegex, recipient)
+	if err != nil {
+		b.Fatal(err)
+	}
+	comp := strings.Replace(component("many", "L4", env, objs.String()), "  objects:\n", "  manifests: [secrets.yaml]\n  objects:\n", 1)
+	return map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": comp, "secrets.yaml": string(enc)}
 }
 
 // kubectlManifest renders dir as kcloud does and writes the objects with
@@ -114,7 +124,7 @@ func kubectlManifest(b *testing.B, dir string, sel []string) string {
 	if err != nil || diags.HasErrors() {
 		b.Fatalf("load %s: %v %v", dir, err, diags)
 	}
-	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: cache.Dir{Path: os.Getenv(cache.EnvDir)}}}
+	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: cache.Dir{Path: os.Getenv(cache.EnvDir)}}, Decrypt: secret.Decrypt}
 	if len(sel) == 2 {
 		opts.Env = sel[1]
 	}

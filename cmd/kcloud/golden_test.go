@@ -11,7 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kcloud.dev/kcloud/pkg/printer"
+	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
@@ -125,12 +127,12 @@ func TestRenderGolden(t *testing.T) {
 		if err != nil || diags.HasErrors() {
 			t.Fatalf("load: %v %v", err, diags)
 		}
-		res, diags := render.Render(context.Background(), tree, render.Options{Getenv: os.LookupEnv})
+		res, diags := render.Render(context.Background(), tree, render.Options{Getenv: os.LookupEnv, Decrypt: secret.Decrypt})
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
 		var out bytes.Buffer
-		if err := printer.Render(&out, res, "yaml"); err != nil {
+		if err := printer.Render(&out, res, "yaml", redact.NewRedactor(nil)); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "specs.render.yaml", out.String())

@@ -8,6 +8,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/validate"
 )
@@ -69,18 +70,32 @@ func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Opt
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	res, diags := renderTree(ctx, g, tree, opts)
+	if diags.HasErrors() {
+		return nil, nil, nil, reportDiagnostics(g, diags)
+	}
+	return res, tree.Tables, diags, nil
+}
+
+// renderTree renders a loaded tree as the commands do — ${NAME}s from the
+// environment, URL manifests through the cache, sops files decrypted —
+// and teaches the redactor the plan's secret values.
+func renderTree(ctx context.Context, g *globals, tree *spec.Tree, opts render.Options) (*render.Result, spec.Diagnostics) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv
 	}
 	if opts.Fetcher == nil {
 		opts.Fetcher = g.manifestFetcher(true)
 	}
-	res, diags := render.Render(ctx, tree, opts)
-	if diags.HasErrors() {
-		return nil, nil, nil, reportDiagnostics(g, diags)
+	if opts.Decrypt == nil {
+		opts.Decrypt = secret.Decrypt
 	}
-	g.red.Add(res.Unstructured()...)
-	return res, tree.Tables, diags, nil
+	res, diags := render.Render(ctx, tree, opts)
+	if res != nil {
+		g.red.Add(res.Unstructured()...)
+		g.red.AddValues(res.Secrets...)
+	}
+	return res, diags
 }
 
 // connect builds the clients of the cluster --kubeconfig, --context and

@@ -10,7 +10,10 @@ import (
 )
 
 func newRenderCmd(g *globals) *cobra.Command {
-	var flags struct{ output, layer, env string }
+	var flags struct {
+		output, layer, env string
+		showSecrets        bool
+	}
 	cmd := &cobra.Command{
 		Use:   "render [DIR...]",
 		Short: "Print every object kcloud would apply, in apply order, offline",
@@ -18,7 +21,9 @@ func newRenderCmd(g *globals) *cobra.Command {
 generated namespaces and StorageClass, each component's HelmChart, manifests,
 objects and PersistentVolumeClaims, for every environment, in apply order.
 The output is byte-identical across runs. Pinned manifest URLs are fetched
-and checked against their sha256. Exit 0, or 1 when the specs are invalid.`,
+and checked against their sha256. sops-encrypted manifests are decrypted in
+memory; Secret values, and every value that came from one, print as ***
+unless --show-secrets. Exit 0, or 1 when the specs are invalid.`,
 		Example: `  kcloud render specs/ > plan.yaml
   kcloud render specs/ --layer L4 --env prod -o json | jq -r '.items[].metadata.name'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -29,10 +34,14 @@ and checked against their sha256. Exit 0, or 1 when the specs are invalid.`,
 			if err != nil {
 				return err
 			}
-			return printer.Render(g.stdout, res, flags.output)
+			if flags.showSecrets {
+				return printer.Render(cmd.OutOrStdout(), res, flags.output, nil)
+			}
+			return printer.Render(g.stdout, res, flags.output, g.red)
 		},
 	}
 	addOutputFlag(cmd, &flags.output, "output format: yaml or json", "yaml", "json")
+	cmd.Flags().BoolVar(&flags.showSecrets, "show-secrets", false, "print Secret values and values that came from them in clear (never in CI logs)")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
 }

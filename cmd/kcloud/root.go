@@ -63,6 +63,7 @@ type globals struct {
 // run executes kcloud with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr, red: redact.NewRedactor(nil)}
+	g.stdout = g.red.Writer(stdout) // what stdout prints is masked too (render --show-secrets uses cmd.OutOrStdout)
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -179,7 +180,7 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 
 // isTerminal reports whether w is a terminal (colour and console logs).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr }) // an *os.File, or a redacting writer on one
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

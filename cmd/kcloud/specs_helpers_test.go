@@ -119,10 +119,7 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 // specsEnv sets the ${NAME}s specs/ reads to stand-in values.
 func specsEnv(t testing.TB) {
 	for k, v := range map[string]string{
-		"VPS_HOST":              "203.0.113.10",
-		"KUBERO_WEBHOOK_SECRET": "test-webhook-secret",
-		"KUBERO_SESSION_KEY":    "test-session-key",
-		"CLOUDFLARE_API_TOKEN":  "test-cloudflare-token",
+		"VPS_HOST": "203.0.113.10", // the platform's secrets come from specs/, decrypted with hack/demo.agekey
 	} {
 		t.Setenv(k, v)
 	}
@@ -130,7 +127,7 @@ func specsEnv(t testing.TB) {
 
 // kuberoFiles are the components of specs/ that need the pinned Kubero
 // operator manifest.
-var kuberoFiles = []string{"l2-platform/kubero-operator.yaml", "l2-platform/kubero.yaml"}
+var kuberoFiles = []string{"l2-platform/kubero-operator.yaml", "l2-platform/kubero.yaml", "l2-platform/secrets/kubero-secrets.sops.yaml"}
 
 // specsCopy copies specs/ into a temporary directory (named specs) with its
 // environment and manifest cache set. When the Kubero operator manifest cannot be had

@@ -9,6 +9,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/validate"
 )
@@ -29,7 +30,10 @@ checked against its kind's schema: built-in kinds against client-go's, custom
 resources against a CRD from the plan, the spec tree's schemas, K3s's own,
 or the cluster's when --kubeconfig or --context is given (the only time vet
 talks to a cluster). A kind with no schema is a warning (an error with
---strict). Exit 0 valid, 1 invalid, 2 usage/IO.`,
+--strict). A Secret with a plaintext value is an error: encrypt it with
+sops. sops files are decrypted when a key is set (SOPS_AGE_KEY,
+SOPS_AGE_KEY_FILE); without one vet checks everything else and warns.
+Exit 0 valid, 1 invalid, 2 usage/IO.`,
 		Example: `  kcloud vet specs/
   kcloud vet specs/ -o json | jq .errors
   kcloud vet specs/ --strict --kubeconfig kubeconfig   # CRDs from the cluster`,
@@ -45,7 +49,8 @@ talks to a cluster). A kind with no schema is a warning (an error with
 			if tree.Cluster != nil {
 				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, true)...)
 				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, false)...)
-				res, more := render.Render(cmd.Context(), tree, render.Options{Getenv: os.LookupEnv, Lenient: true, Fetcher: g.manifestFetcher(false)})
+				diags = append(diags, tree.DemoWarnings()...)
+				res, more := render.Render(cmd.Context(), tree, render.Options{Getenv: os.LookupEnv, Lenient: true, Fetcher: g.manifestFetcher(false), Decrypt: secret.Decrypt})
 				diags = append(diags, more...)
 				if res != nil {
 					objects = len(res.Objects())

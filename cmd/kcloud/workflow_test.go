@@ -166,11 +166,9 @@ func TestExampleWorkflowSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &stepRunner{t: t, wf: wf, dir: repo, temp: runnerTemp, path: bin + ":" + os.Getenv("PATH"), vals: map[string]string{
-		"SAME_REPO":             "true",
-		"BASE_SHA":              base,
-		"CLOUDFLARE_API_TOKEN":  "test-token",
-		"KUBERO_WEBHOOK_SECRET": "test-webhook-secret",
-		"KUBERO_SESSION_KEY":    "test-session-key",
+		"SAME_REPO":    "true",
+		"BASE_SHA":     base,
+		"SOPS_AGE_KEY": demoIdentity(t), // the CI secret that decrypts specs/
 	}}
 	kubeconfigFile := filepath.Join(runnerTemp, "kcloud.kubeconfig")
 

@@ -13,7 +13,6 @@ import (
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
-	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 )
 
@@ -63,7 +62,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return ch, fmt.Errorf("%s%s: server-side dry-run: %w", at(o), ch.Ref(), err)
 	}
 	if live == nil {
-		return created(ch, planned), nil
+		return d.created(ch, planned), nil
 	}
 	return d.updated(ch, live, planned)
 }
@@ -98,7 +97,7 @@ func at(o render.Object) string {
 // owns it.
 func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (Change, error) {
 	before, after := Normalize(live), Normalize(planned)
-	redact.MaskSecrets(before, after)
+	d.opts.Redactor.Mask(before, after)
 	ch.Before, ch.After = before, after
 	ch.Action = change.Unchanged
 	// Most objects of a plan are unchanged: compare before rendering YAML.
@@ -132,14 +131,14 @@ func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (C
 
 // unverified is a create the server could not dry-run yet.
 func (d *differ) unverified(ch Change, obj *unstructured.Unstructured) Change {
-	ch = created(ch, obj)
+	ch = d.created(ch, obj)
 	ch.Unverified = true
 	return ch
 }
 
-func created(ch Change, obj *unstructured.Unstructured) Change {
+func (d *differ) created(ch Change, obj *unstructured.Unstructured) Change {
 	after := Normalize(obj)
-	redact.MaskSecrets(nil, after)
+	d.opts.Redactor.Mask(nil, after)
 	ch.Action = change.Create
 	ch.After = after
 	ch.Diff, _ = unified(ch.Ref(), nil, after)

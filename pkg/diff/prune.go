@@ -13,7 +13,6 @@ import (
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
-	"kcloud.dev/kcloud/pkg/redact"
 )
 
 // prunes previews the pruning of ids from a stack's inventory.
@@ -50,7 +49,7 @@ func (d *differ) prune(ctx context.Context, stack string, id object.ObjMetadata)
 	}
 	d.saw(m.Resource, id.Namespace, id.Name, live)
 	before := Normalize(live)
-	redact.MaskSecrets(before, nil)
+	d.opts.Redactor.Mask(before, nil)
 	ch.Before = before
 	switch {
 	case live.GetAnnotations()[inventory.OwningAnnotation] != inventory.ID(stack):

@@ -2,8 +2,11 @@ package redact
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -17,99 +20,24 @@ const Mask = "***"
 // object.
 const MaskChanged = "*** (changed)"
 
-// lastApplied is kubectl's client-side apply annotation: on a Secret it
-// holds the values.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// IsSecret reports whether obj is a core Secret.
-func IsSecret(obj *unstructured.Unstructured) bool {
-	if obj == nil {
-		return false
-	}
-	gvk := obj.GroupVersionKind()
-	return gvk.Group == "" && gvk.Kind == "Secret"
-}
-
-// MaskSecrets replaces the values of Secrets' data and stringData with
-// Mask in both objects (either may be nil); a value that differs is
-// MaskChanged in after. stringData counts as data: the server merges it.
-// It changes the objects in place.
-func MaskSecrets(before, after *unstructured.Unstructured) {
-	if !IsSecret(before) && !IsSecret(after) {
-		return
-	}
-	old := secretValues(before)
-	for _, obj := range []*unstructured.Unstructured{before, after} {
-		if obj == nil {
-			continue
-		}
-		if ann := obj.GetAnnotations(); ann[lastApplied] != "" {
-			ann[lastApplied] = Mask
-			obj.SetAnnotations(ann)
-		}
-	}
-	if before != nil {
-		maskField(before, "data", func(string, string) string { return Mask })
-		maskField(before, "stringData", func(string, string) string { return Mask })
-	}
-	if after != nil {
-		mark := func(k, v string) string {
-			if ov, ok := old[k]; ok && ov == v {
-				return Mask
-			}
-			if before == nil {
-				return Mask
-			}
-			return MaskChanged
-		}
-		maskField(after, "data", mark)
-		maskField(after, "stringData", func(k, v string) string {
-			return mark(k, base64.StdEncoding.EncodeToString([]byte(v)))
-		})
-	}
-}
-
-// secretValues returns a Secret's values as base64, stringData included.
-func secretValues(obj *unstructured.Unstructured) map[string]string {
-	out := map[string]string{}
-	if obj == nil {
-		return out
-	}
-	data, _, _ := unstructured.NestedMap(obj.Object, "data")
-	for k, v := range data {
-		s, _ := v.(string)
-		out[k] = s
-	}
-	sdata, _, _ := unstructured.NestedMap(obj.Object, "stringData")
-	for k, v := range sdata {
-		s, _ := v.(string)
-		out[k] = base64.StdEncoding.EncodeToString([]byte(s))
-	}
-	return out
-}
-
-func maskField(obj *unstructured.Unstructured, field string, mask func(k, v string) string) {
-	m, ok, _ := unstructured.NestedMap(obj.Object, field)
-	if !ok {
-		return
-	}
-	for k, v := range m {
-		s, _ := v.(string)
-		m[k] = mask(k, s)
-	}
-	_ = unstructured.SetNestedMap(obj.Object, m, field)
-}
-
-// MinRedactLen is the shortest Secret value the Redactor hides in free
-// text: shorter ones would mangle ordinary words.
+// MinRedactLen is the shortest Secret value the Redactor replaces wherever
+// it occurs in free text. Shorter ones would mangle ordinary words: they
+// are masked by structure instead (a field, a YAML or env line, a quoted
+// or key=value token whose whole value is the secret).
 const MinRedactLen = 4
 
-// Redactor hides known Secret values in free text: error messages and log
-// lines. Structured output is masked by MaskSecrets instead.
+// Redactor hides known secret values: in objects by structure (Mask) and
+// in free text, such as error messages and log lines (String). It learns
+// the values of the Secrets of a plan and any value added to it.
 type Redactor struct {
-	mu     sync.RWMutex
-	values []string // longest first
-	r      *strings.Replacer
+	mu sync.RWMutex
+	// exact holds every value (any length) and its base64 form: a field
+	// whose whole value is one of them is masked.
+	exact map[string]bool
+	// short holds values under MinRedactLen, masked in free text only
+	// where they stand as a whole token in a value position.
+	short []*regexp.Regexp
+	r     *strings.Replacer
 }
 
 // NewRedactor returns a Redactor for the Secrets among objs.
@@ -119,57 +47,150 @@ func NewRedactor(objs []*unstructured.Unstructured) *Redactor {
 	return r
 }
 
-// Add learns the values of the Secrets among objs: base64 and decoded.
+// Add learns the values of the Secrets among objs.
 func (r *Redactor) Add(objs ...*unstructured.Unstructured) {
-	seen := map[string]bool{}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, v := range r.values {
-		seen[v] = true
-	}
-	add := func(v string) {
-		if len(v) >= MinRedactLen && !seen[v] {
-			seen[v] = true
-			r.values = append(r.values, v)
-		}
-	}
+	var vals []string
 	for _, obj := range objs {
 		if !IsSecret(obj) {
 			continue
 		}
 		for _, b64 := range secretValues(obj) {
-			add(b64)
 			if dec, err := base64.StdEncoding.DecodeString(b64); err == nil {
-				add(string(dec))
-				for _, line := range strings.Split(string(dec), "\n") {
-					add(strings.TrimSpace(line))
-				}
+				vals = append(vals, string(dec))
+			} else {
+				vals = append(vals, b64)
 			}
 		}
-		sdata, _, _ := unstructured.NestedStringMap(obj.Object, "stringData")
-		for _, v := range sdata {
-			add(v)
+	}
+	r.AddValues(vals...)
+}
+
+// AddValues learns secret values: decrypted values, and values derived
+// from them. Empty values are ignored.
+func (r *Redactor) AddValues(vals ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.exact == nil {
+		r.exact = map[string]bool{}
+	}
+	for _, v := range vals {
+		if v == "" || r.exact[v] {
+			continue
+		}
+		r.exact[v] = true
+		r.exact[base64.StdEncoding.EncodeToString([]byte(v))] = true
+		if len(v) < MinRedactLen {
+			r.short = append(r.short, shortPattern(v))
 		}
 	}
-	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
-	pairs := make([]string, 0, 2*len(r.values))
-	for _, v := range r.values {
-		pairs = append(pairs, v, Mask)
+	r.rebuild()
+}
+
+// rebuild makes the free-text replacer: every long value, its lines, its
+// base64 and its escaped forms (JSON, Go %q), longest first.
+func (r *Redactor) rebuild() {
+	seen := map[string]bool{}
+	var forms []string
+	add := func(s string) {
+		if len(s) >= MinRedactLen && !seen[s] {
+			seen[s] = true
+			forms = append(forms, s)
+		}
+	}
+	for v := range r.exact {
+		if len(v) < MinRedactLen {
+			continue
+		}
+		for _, s := range append([]string{v}, strings.Split(v, "\n")...) {
+			s = strings.TrimSpace(s)
+			add(s)
+			add(base64.StdEncoding.EncodeToString([]byte(s)))
+			add(base64.RawStdEncoding.EncodeToString([]byte(s)))
+			add(base64.URLEncoding.EncodeToString([]byte(s)))
+			add(jsonEscaped(s))
+			add(strconv.Quote(s)[1 : len(strconv.Quote(s))-1])
+			add(jsonEscaped(jsonEscaped(s)))
+		}
+		add(v)
+	}
+	sort.Slice(forms, func(i, j int) bool {
+		if len(forms[i]) != len(forms[j]) {
+			return len(forms[i]) > len(forms[j])
+		}
+		return forms[i] < forms[j]
+	})
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, Mask)
 	}
 	r.r = strings.NewReplacer(pairs...)
 }
 
-// String returns s with every known Secret value replaced by Mask.
+// jsonEscaped is s as it appears inside a JSON string.
+func jsonEscaped(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+// shortPattern matches a short value standing as a whole value: quoted,
+// or after ": ", "=" or ":", up to a delimiter or the end of the line.
+func shortPattern(v string) *regexp.Regexp {
+	q := regexp.QuoteMeta(v)
+	return regexp.MustCompile(`(["'` + "`" + `]|[:=]\s*)` + q + `(["'` + "`" + `,;}\])\s]|$)`)
+}
+
+// Values returns how many values the Redactor knows (for tests and
+// diagnostics; never the values).
+func (r *Redactor) Values() int {
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.exact) / 2
+}
+
+// String returns s with every known secret value replaced by Mask: long
+// values wherever they occur, short ones where they stand as a whole
+// value.
 func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.r == nil {
-		return s
+	if r.r != nil {
+		s = r.r.Replace(s)
 	}
-	return r.r.Replace(s)
+	for _, p := range r.short {
+		if p.MatchString(s) {
+			s = replaceShort(p, s)
+		}
+	}
+	return s
+}
+
+// replaceShort masks every match of a short value's pattern, keeping the
+// delimiters around it. Overlapping matches ("a,a") are found again.
+func replaceShort(p *regexp.Regexp, s string) string {
+	for range 8 {
+		out := p.ReplaceAllString(s, "${1}"+Mask+"${2}")
+		if out == s {
+			break
+		}
+		s = out
+	}
+	return s
+}
+
+// isSecret reports whether v is a known value.
+func (r *Redactor) isSecret(v string) bool {
+	if r == nil || v == "" {
+		return false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.exact[v]
 }
 
 // Error returns err with its message redacted, or nil.
@@ -193,7 +214,9 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // Writer returns a writer that redacts each write before passing it to w.
-// Writes are expected to be whole lines (zerolog writes one per event).
+// Writes are expected to be whole lines (zerolog writes one per event, the
+// printers whole lines or documents). It has w's Fd, so a terminal stays
+// one.
 func (r *Redactor) Writer(w io.Writer) io.Writer { return &redactWriter{r: r, w: w} }
 
 type redactWriter struct {
@@ -206,4 +229,12 @@ func (rw *redactWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Fd is the file descriptor of the underlying writer, or an invalid one.
+func (rw *redactWriter) Fd() uintptr {
+	if f, ok := rw.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
 }

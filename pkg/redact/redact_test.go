@@ -98,3 +98,85 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("Writer wrote %q", b.String())
 	}
 }
+
+func TestRedactorForms(t *testing.T) {
+	r := NewRedactor(nil)
+	r.AddValues("p@ss\"word-long", "q7Z", "731904216")
+	for _, tc := range []struct{ name, in, want string }{
+		{"long value", "auth failed for p@ss\"word-long here", "auth failed for *** here"},
+		{"JSON-escaped", `{"msg":"p@ss\"word-long"}`, `{"msg":"***"}`},
+		{"Go %q", `value "p@ss\"word-long"`, `value "***"`},
+		{"base64", "token " + b64("p@ss\"word-long"), "token ***"},
+		{"numeric", "port 731904216 open", "port *** open"},
+		{"short quoted", `{"pin":"q7Z"}`, `{"pin":"***"}`},
+		{"short after colon", "pin: q7Z", "pin: ***"},
+		{"short after equals", "PIN=q7Z\n", "PIN=***\n"},
+		{"short inside a word stays", "the q7Zeta value and aq7Z", "the q7Zeta value and aq7Z"},
+		{"short in prose stays", "found q7Z things", "found q7Z things"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.String(tc.in); got != tc.want {
+				t.Errorf("String(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMaskByStructure(t *testing.T) {
+	obj := func(data map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"}, "data": data}}
+	}
+	for _, tc := range []struct {
+		name                  string
+		before, after         map[string]any
+		wantBefore, wantAfter map[string]any
+	}{
+		{
+			name:      "a create",
+			after:     map[string]any{"pin": "q7Z", "other": "q7Z-not", "env": "USER=a\nPIN=q7Z\n", "url": "db://u:long-secret-value@h"},
+			wantAfter: map[string]any{"pin": Mask, "other": "q7Z-not", "env": "USER=a\nPIN=\"***\"\n", "url": "db://u:***@h"},
+		},
+		{
+			name:       "unchanged values stay equal",
+			before:     map[string]any{"pin": "q7Z", "env": "PIN=q7Z"},
+			after:      map[string]any{"pin": "q7Z", "env": "PIN=q7Z"},
+			wantBefore: map[string]any{"pin": Mask, "env": "PIN=***"},
+			wantAfter:  map[string]any{"pin": Mask, "env": "PIN=***"},
+		},
+		{
+			name:       "a changed secret still differs, the old value is hidden",
+			before:     map[string]any{"pin": "old", "env": "PIN=old", "url": "db://u:older-secret@h"},
+			after:      map[string]any{"pin": "q7Z", "env": "PIN=q7Z", "url": "db://u:long-secret-value@h"},
+			wantBefore: map[string]any{"pin": Mask, "env": Mask, "url": Mask},
+			wantAfter:  map[string]any{"pin": MaskChanged, "env": "PIN=***", "url": "db://u:***@h"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRedactor(nil)
+			r.AddValues("q7Z", "long-secret-value")
+			var before *unstructured.Unstructured
+			if tc.before != nil {
+				before = obj(tc.before)
+			}
+			after := obj(tc.after)
+			r.Mask(before, after)
+			if before != nil {
+				if d := cmp.Diff(tc.wantBefore, before.Object["data"]); d != "" {
+					t.Errorf("before (-want +got):\n%s", d)
+				}
+			}
+			if d := cmp.Diff(tc.wantAfter, after.Object["data"]); d != "" {
+				t.Errorf("after (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestMaskSecretsNonMapStringData(t *testing.T) {
+	s := secret(nil, nil)
+	s.Object["stringData"] = "a: whole-file-of-secrets"
+	NewRedactor(nil).MaskObject(s)
+	if s.Object["stringData"] != Mask {
+		t.Errorf("non-map stringData = %v, want %s", s.Object["stringData"], Mask)
+	}
+}

@@ -33,6 +33,7 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 	// The Cluster's values reach K3s's flags and SSH: checked expanded,
 	// so that no command that loads a tree accepts one bootstrap refuses.
 	diags = append(diags, t.Cluster.ExpandedDiagnostics(r.getenv)...)
+	r.decryptAll()
 	stacks := r.renderAll()
 	var schemas []spec.Doc
 	for _, m := range t.Cluster.Schemas {
@@ -60,6 +61,7 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 	}
 	out := NewResult(r.selection(), selected...)
 	out.Schemas = schemas
+	out.Secrets = uniqueSorted(r.values)
 	return out, diags.Sorted()
 }
 
@@ -70,6 +72,12 @@ type renderer struct {
 	opts    Options
 	diags   spec.Diagnostics
 	fetched map[string][]spec.Doc
+	// decrypted holds the objects of each sops file, by path; secrets the
+	// Secrets each component renders from them; values every value that
+	// was encrypted.
+	decrypted map[string][]spec.Doc
+	secrets   map[string]secretData
+	values    []string
 }
 
 func (r *renderer) getenv(name string) (string, bool) {
@@ -241,6 +249,9 @@ func (r *renderer) lookup(c *spec.Component, ns, env string) func(string) (strin
 	return func(name string) (string, bool) {
 		if spec.IsEnvVar(name) {
 			return r.getenv(name)
+		}
+		if spec.IsSecretRef(name) {
+			return r.secretValue(c, name)
 		}
 		v, ok := vals[name]
 		return v, ok
@@ -467,6 +478,9 @@ func kindRank(kind string) int {
 // manifestDocs returns a manifest's documents, fetching pinned URLs when a
 // Fetcher is set.
 func (r *renderer) manifestDocs(m spec.Manifest) []spec.Doc {
+	if m.SOPS != nil {
+		return r.decrypted[m.Path]
+	}
 	if m.URL == "" {
 		return m.Docs
 	}

@@ -84,6 +84,9 @@ type Result struct {
 	// that only give vet schemas); pinned URLs among them are fetched only
 	// when a Fetcher is set.
 	Schemas []spec.Doc
+	// Secrets are the values decrypted from sops files, in every stack
+	// (selected or not), for masking. Never print them.
+	Secrets []string
 }
 
 // Rendered counts the objects of a stack that its components render:
@@ -147,6 +150,10 @@ type Options struct {
 	Fetcher Fetcher
 	// Lenient leaves unset ${NAME}s as written instead of failing, and
 	// leaves out url manifests the Fetcher cannot return; vet reports both
-	// as warnings.
+	// as warnings. It also makes a sops file no key decrypts a warning, its
+	// encrypted values unchecked.
 	Lenient bool
+	// Decrypt decrypts a sops-encrypted file in memory (secret.Decrypt).
+	// Nil decrypts nothing: every sops file is then undecryptable.
+	Decrypt func(src []byte) ([]byte, error)
 }

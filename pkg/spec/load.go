@@ -100,6 +100,7 @@ func LoadPartial(ctx context.Context, dirs []string) (*Tree, Diagnostics, error)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("load specs: %w", err)
 	}
+	l.checkPlainSecrets()
 	l.checkStray()
 	l.checkRules()
 	l.scanSubstitutions()
@@ -530,9 +531,19 @@ func (l *loader) loadManifest(file, owner string, from *specFile, m *Manifest) {
 	}
 	m.Path = abs
 	mf.manifestOf = append(mf.manifestOf, owner)
-	docs, diags := manifestDocs(mf.path, mf.docs, l.tabs)
+	meta, plain := readSOPS(mf.path, mf.src, mf.docs)
+	docs, diags := manifestDocs(mf.path, plain, l.tabs)
 	l.diags = append(l.diags, diags...)
 	m.Docs = docs
+	if meta != nil {
+		for _, d := range docs {
+			placeholders(d.Object)
+		}
+		m.SOPS = meta
+		if len(mf.manifestOf) == 1 {
+			l.tree.Encrypted = append(l.tree.Encrypted, meta)
+		}
+	}
 }
 
 // manifestDocs converts parsed documents of a manifest file to objects.

@@ -115,6 +115,10 @@ func (l *loader) checkRef(name string, p Pos, component string, perEnv bool) {
 		l.tree.Vars = append(l.tree.Vars, VarRef{Name: name, Pos: p, Component: component})
 		return
 	}
+	if IsSecretRef(name) {
+		l.checkSecretRef(name, p, component)
+		return
+	}
 	needsEnv, ok := builtins[name]
 	switch {
 	case !ok || component == "":

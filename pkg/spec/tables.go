@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"io/fs"
+	"regexp"
 	"slices"
 	"sort"
 	"sync"
@@ -41,9 +42,12 @@ type Tables struct {
 	// APIGroups say who serves the API groups the platform uses without
 	// defining them: K3s, or a Helm chart of the plan.
 	APIGroups map[string]APIGroup
+	// Secrets says how the tree holds secrets (sops files, references).
+	Secrets Secrets
 
-	schema cue.Value
-	ctx    *cue.Context
+	schema    cue.Value
+	ctx       *cue.Context
+	secretRef *regexp.Regexp
 }
 
 // Layer is one row of the layer table.
@@ -91,6 +95,16 @@ type APIGroup struct {
 // FromChart reports whether a Helm chart of the plan installs the group's
 // CRDs, so the plan may use its kinds before they are served.
 func (g APIGroup) FromChart() bool { return g.ServedBy == "chart" }
+
+// Secrets is the schema's secrets table.
+type Secrets struct {
+	// DemoRecipient is the public age recipient of the demo key.
+	DemoRecipient string `json:"demoRecipient"`
+	// RefPattern matches the name of a ${secret:NAME/KEY} reference.
+	RefPattern string `json:"refPattern"`
+	// KeyEnv are the environment variables sops reads age identities from.
+	KeyEnv []string `json:"keyEnv"`
+}
 
 // Retention names the StorageClass that keeps data and the one that does not.
 type Retention struct {
@@ -181,6 +195,7 @@ func compileTables() (*Tables, error) {
 		{"platformDomainLayer", &t.PlatformDomainLayer},
 		{"kinds", &t.Kinds},
 		{"apiGroups", &t.APIGroups},
+		{"secrets", &t.Secrets},
 	} {
 		if err := v.LookupPath(cue.ParsePath(f.path)).Decode(f.dst); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", f.path, err)
@@ -194,6 +209,9 @@ func compileTables() (*Tables, error) {
 		t.StorageClasses = append(t.StorageClasses, c)
 	}
 	sort.Slice(t.StorageClasses, func(i, j int) bool { return t.StorageClasses[i].Name < t.StorageClasses[j].Name })
+	if t.secretRef, err = regexp.Compile(t.Secrets.RefPattern); err != nil {
+		return nil, fmt.Errorf("schema: secrets.refPattern: %w", err)
+	}
 	return t, nil
 }
 

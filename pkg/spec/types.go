@@ -14,6 +14,18 @@ type Tree struct {
 	// Vars lists every ${NAME} read from the process environment, with
 	// where it is used.
 	Vars []VarRef
+	// SecretRefs lists every ${secret:NAME/KEY}, with where it is used.
+	SecretRefs []SecretRef
+	// Encrypted lists the sops-encrypted manifest files, by path.
+	Encrypted []*SOPSFile
+}
+
+// SecretRef is one ${secret:NAME/KEY} reference: the value KEY of the
+// Secret NAME rendered from a sops-encrypted manifest.
+type SecretRef struct {
+	Secret, Key string
+	Pos         Pos
+	Component   string
 }
 
 // Component returns the component called name, or nil.
@@ -168,9 +180,28 @@ type Manifest struct {
 	// URL and SHA256 are set for remote manifests; render fetches them.
 	URL    string
 	SHA256 string
-	// Docs are the file's objects, for local manifests.
+	// Docs are the file's objects, for local manifests. For an encrypted
+	// file every encrypted value is its type's zero value: what can be
+	// checked without a key.
 	Docs []Doc
 	Pos  Pos
+	// SOPS is set when the file is encrypted with sops: render decrypts
+	// SOPS.Source in memory.
+	SOPS *SOPSFile
+}
+
+// SOPSFile is a manifest file encrypted with sops, as read without a key.
+type SOPSFile struct {
+	// Path is the file as displayed.
+	Path string
+	// Source is the encrypted file's bytes.
+	Source []byte
+	// Pos is where its sops metadata is written.
+	Pos Pos
+	// Recipients are its age recipients; OtherKeys counts its master keys
+	// of other kinds (PGP, cloud KMS, Vault).
+	Recipients []string
+	OtherKeys  int
 }
 
 // Doc is one Kubernetes object as written, with where it starts.
