@@ -3,9 +3,6 @@ package render
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -334,120 +331,6 @@ func (r *renderer) finish(u *unstructured.Unstructured, component string, origin
 	return Object{Unstructured: u, Component: component, Origin: origin}
 }
 
-// expandValue applies substitutions to every string and key of a decoded
-// YAML value, returning a deep copy. Two keys of one mapping that expand to
-// the same key are passed to clash (sorted): which one would win depends on
-// map order, so the render would vary between runs.
-func expandValue(v any, lookup func(string) (string, bool), clash func(a, b, key string)) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		from := make(map[string]string, len(x))
-		for _, k := range slices.Sorted(maps.Keys(x)) {
-			ek, _ := spec.Expand(k, lookup)
-			if prev, dup := from[ek]; dup {
-				clash(prev, k, ek)
-				continue
-			}
-			from[ek] = k
-			out[ek] = expandValue(x[k], lookup, clash)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = expandValue(val, lookup, clash)
-		}
-		return out
-	case string:
-		s, _ := spec.Expand(x, lookup)
-		return s
-	default:
-		return runtime.DeepCopyJSONValue(x)
-	}
-}
-
-// clashAt reports key clashes at pos.
-func (r *renderer) clashAt(pos spec.Pos) func(a, b, key string) {
-	return func(a, b, key string) {
-		r.diags.Errorf(pos, "keys %q and %q of one mapping both become %q after substitution; rename one", a, b, key)
-	}
-}
-
-// mergeNamespaces folds a Namespace a component renders into the one kcloud
-// generates anyway, whatever stack either is in: its labels and annotations
-// join kcloud's own, which win.
-func (r *renderer) mergeNamespaces(stacks []Stack) {
-	gen := r.tabs.Labels.GeneratedComponent
-	generated := map[string]Object{}
-	for _, s := range stacks {
-		for _, o := range s.Objects {
-			if o.Component == gen && o.GetKind() == "Namespace" {
-				generated[o.GetName()] = o
-			}
-		}
-	}
-	for i := range stacks {
-		kept := stacks[i].Objects[:0]
-		for _, o := range stacks[i].Objects {
-			g, ok := generated[o.GetName()]
-			if !ok || o.Component == gen || o.GetKind() != "Namespace" || o.GroupVersionKind().Group != "" {
-				kept = append(kept, o)
-				continue
-			}
-			g.SetLabels(mergeMap(g.GetLabels(), o.GetLabels()))
-			g.SetAnnotations(mergeMap(g.GetAnnotations(), o.GetAnnotations()))
-		}
-		stacks[i].Objects = kept
-	}
-}
-
-// mergeMap adds the entries of extra that base does not have.
-func mergeMap(base, extra map[string]string) map[string]string {
-	if base == nil {
-		base = map[string]string{}
-	}
-	for k, v := range extra {
-		if _, ok := base[k]; !ok {
-			base[k] = v
-		}
-	}
-	if len(base) == 0 {
-		return nil
-	}
-	return base
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// sortObjects puts objects in apply order: kinds others depend on first
-// (namespaces, CRDs, storage, RBAC), then by kind, namespace and name.
-func sortObjects(objs []Object) {
-	sort.SliceStable(objs, func(i, j int) bool {
-		a, b := objs[i], objs[j]
-		if ka, kb := kindRank(a.GetKind()), kindRank(b.GetKind()); ka != kb {
-			return ka < kb
-		}
-		if a.GetKind() != b.GetKind() {
-			return a.GetKind() < b.GetKind()
-		}
-		if ga, gb := a.GroupVersionKind().Group, b.GroupVersionKind().Group; ga != gb {
-			return ga < gb
-		}
-		if a.GetNamespace() != b.GetNamespace() {
-			return a.GetNamespace() < b.GetNamespace()
-		}
-		return a.GetName() < b.GetName()
-	})
-}
-
 // applyOrder is the order in which kinds are applied, like Helm's install
 // order; kinds not listed come after, before webhooks.
 var applyOrder = []string{
@@ -460,20 +343,6 @@ var applyOrder = []string{
 }
 
 var lastKinds = []string{"APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
-
-func kindRank(kind string) int {
-	for i, k := range applyOrder {
-		if k == kind {
-			return i
-		}
-	}
-	for i, k := range lastKinds {
-		if k == kind {
-			return len(applyOrder) + 1 + i
-		}
-	}
-	return len(applyOrder)
-}
 
 // manifestDocs returns a manifest's documents, fetching pinned URLs when a
 // Fetcher is set.

@@ -1,0 +1,180 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"cuelang.org/go/cue"
+)
+
+// parseManifests reads a list of #Manifest entries at path.
+func parseManifests(raw []any, path string, pos func(string) Pos) []Manifest {
+	var out []Manifest
+	for i, m := range raw {
+		p := pos(fmt.Sprintf("%s[%d]", path, i))
+		switch m := m.(type) {
+		case string:
+			out = append(out, Manifest{Path: m, Pos: p})
+		case map[string]any:
+			url, _ := m["url"].(string)
+			sum, _ := m["sha256"].(string)
+			out = append(out, Manifest{URL: url, SHA256: sum, Pos: p})
+		}
+	}
+	return out
+}
+
+// posAt is where the value at a dotted path (with [i] indices) is written,
+// or its closest parent's position when it is absent.
+func posAt(data cue.Value, path, file string) Pos {
+	_, p := lookupData(data, splitPath(path), file)
+	return p
+}
+
+func splitPath(path string) []string {
+	path = strings.ReplaceAll(path, "[", ".")
+	path = strings.ReplaceAll(path, "]", "")
+	return strings.Split(path, ".")
+}
+
+// loadManifests resolves every local manifest path, inside the tree the
+// spec file came from, and reads its documents.
+func (l *loader) loadManifests() {
+	for _, c := range l.tree.Components {
+		f := l.byAbs[mustAbs(c.File)]
+		for i := range c.Manifests {
+			if m := &c.Manifests[i]; m.URL == "" {
+				l.loadManifest(c.File, c.Name, f, m)
+			}
+		}
+	}
+	for _, c := range l.clusters {
+		f := l.byAbs[mustAbs(c.File)]
+		for i := range c.Schemas {
+			if m := &c.Schemas[i]; m.URL == "" && f != nil {
+				l.loadManifest(c.File, "the Cluster's schemas", f, m)
+			}
+		}
+	}
+}
+
+func mustAbs(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
+
+// loadManifest reads the local manifest m, listed in file by owner.
+func (l *loader) loadManifest(file, owner string, from *specFile, m *Manifest) {
+	rel := m.Path
+	if filepath.IsAbs(rel) {
+		l.diags.errorf(m.Pos, "manifest %q must be a path relative to %s", rel, filepath.Base(file))
+		return
+	}
+	display := filepath.Join(filepath.Dir(file), rel)
+	abs := mustAbs(display)
+	if !within(from.root, abs) {
+		l.diags.errorf(m.Pos, "manifest %q is outside the spec tree", rel)
+		return
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			l.diags.errorf(m.Pos, "manifest %q does not exist", rel)
+		} else {
+			l.diags.errorf(m.Pos, "manifest %q: %v", rel, err)
+		}
+		return
+	}
+	if !within(from.root, real) {
+		l.diags.errorf(m.Pos, "manifest %q resolves outside the spec tree (symlink)", rel)
+		return
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+		l.diags.errorf(m.Pos, "manifest %q is not a regular file", rel)
+		return
+	}
+	mf, ok := l.byAbs[abs]
+	if !ok {
+		// A manifest with another extension, not seen by the walk.
+		mf = &specFile{path: display, abs: abs, root: from.root}
+		if src, ok := l.read(display); ok {
+			var diags Diagnostics
+			mf.src = src
+			mf.docs, diags = parseYAML(display, src)
+			l.diags = append(l.diags, diags...)
+		}
+		l.byAbs[abs] = mf
+	}
+	m.Path = abs
+	mf.manifestOf = append(mf.manifestOf, owner)
+	meta, plain := readSOPS(mf.path, mf.src, mf.docs)
+	docs, diags := manifestDocs(mf.path, plain, l.tabs)
+	l.diags = append(l.diags, diags...)
+	m.Docs = docs
+	if meta != nil {
+		for _, d := range docs {
+			placeholders(d.Object)
+		}
+		m.SOPS = meta
+		if len(mf.manifestOf) == 1 {
+			l.tree.Encrypted = append(l.tree.Encrypted, meta)
+		}
+	}
+}
+
+// manifestDocs converts parsed documents of a manifest file to objects.
+func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostics) {
+	var diags Diagnostics
+	var out []Doc
+	ctx := tabs.ctx
+	for _, d := range docs {
+		if strings.HasPrefix(d.apiVersion, "kcloud.dev/") {
+			diags.errorf(d.pos, "manifest file holds a kcloud %s document; manifests are plain Kubernetes objects", d.kind)
+			continue
+		}
+		v := ctx.BuildExpr(d.expr, cue.Filename(file))
+		obj := map[string]any{}
+		if err := v.Err(); err != nil {
+			diags.errorf(d.pos, "%v", err)
+			continue
+		}
+		if err := decodeJSON(v, &obj); err != nil {
+			diags.errorf(d.pos, "%v", err)
+			continue
+		}
+		for _, k := range []string{"apiVersion", "kind"} {
+			if s, _ := obj[k].(string); s == "" {
+				diags.errorf(d.pos, "object has no %s", k)
+			}
+		}
+		checkObjectMeta(d, obj, file, &diags)
+		out = append(out, Doc{Object: obj, Pos: d.pos, Syntax: Syntax{node: d.expr, file: file}})
+	}
+	return out, diags
+}
+
+// ParseManifest parses fetched manifest bytes (a pinned URL) the way local
+// manifests are parsed; name stands in for the file in positions.
+func ParseManifest(name string, src []byte) ([]Doc, Diagnostics) {
+	tabs, err := LoadTables()
+	if err != nil {
+		var d Diagnostics
+		d.errorf(Pos{File: name}, "%v", err)
+		return nil, d
+	}
+	if len(src) > MaxFileSize {
+		var d Diagnostics
+		d.errorf(Pos{File: name}, "manifest is larger than %d MiB", MaxFileSize>>20)
+		return nil, d
+	}
+	docs, diags := parseYAML(name, src)
+	out, more := manifestDocs(name, docs, tabs)
+	return out, append(diags, more...)
+}
