@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"kcloud.dev/kcloud/pkg/identity"
+	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
 )
 
@@ -70,33 +72,39 @@ plan gains kinds, and before a token expires.`,
 			for _, w := range rules.Warnings {
 				g.log.Warn().Msg(w)
 			}
-			if err := os.MkdirAll(flags.outDir, 0o700); err != nil {
-				return withCode(exitFailed, err)
-			}
-			apply, diffID := identity.Identities(rules)
-			for _, id := range []struct {
-				identity.Identity
-				file string
-			}{{apply, "apply.kubeconfig"}, {diffID, "diff.kubeconfig"}} {
-				if err := identity.Ensure(ctx, c, id.Identity); err != nil {
-					return withCode(exitFailed, err)
-				}
-				token, expiry, err := identity.Token(ctx, c, id.Name, flags.ttl)
-				if err != nil {
-					return withCode(exitFailed, err)
-				}
-				path := filepath.Join(flags.outDir, id.file)
-				if err := identity.WriteKubeconfig(path, c.Config, id.Name, token); err != nil {
-					return withCode(exitFailed, err)
-				}
-				fmt.Fprintf(g.stdout, "%s: ServiceAccount kube-system/%s, token valid until %s\n%s", path, id.Name, expiry.UTC().Format(time.RFC3339), describeRules(id.Cluster))
-			}
-			return nil
+			return writeIdentities(ctx, g, c, rules, flags.outDir, flags.ttl)
 		},
 	}
 	cmd.Flags().StringVar(&flags.outDir, "out-dir", "", "directory for apply.kubeconfig and diff.kubeconfig (created 0700; files 0600)")
 	cmd.Flags().DurationVar(&flags.ttl, "token-ttl", identity.DefaultTTL, "lifetime asked for the tokens")
 	return cmd
+}
+
+// writeIdentities creates the apply and diff identities of rules and writes
+// a 0600 kubeconfig for each into dir (created 0700).
+func writeIdentities(ctx context.Context, g *globals, c *kube.Clients, rules identity.Rules, dir string, ttl time.Duration) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return withCode(exitFailed, err)
+	}
+	apply, diffID := identity.Identities(rules)
+	for _, id := range []struct {
+		identity.Identity
+		file string
+	}{{apply, "apply.kubeconfig"}, {diffID, "diff.kubeconfig"}} {
+		if err := identity.Ensure(ctx, c, id.Identity); err != nil {
+			return withCode(exitFailed, err)
+		}
+		token, expiry, err := identity.Token(ctx, c, id.Name, ttl)
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		path := filepath.Join(dir, id.file)
+		if err := identity.WriteKubeconfig(path, c.Config, id.Name, token); err != nil {
+			return withCode(exitFailed, err)
+		}
+		fmt.Fprintf(g.stdout, "%s: ServiceAccount kube-system/%s, token valid until %s\n%s", path, id.Name, expiry.UTC().Format(time.RFC3339), describeRules(id.Cluster))
+	}
+	return nil
 }
 
 // describeRules lists rules one per line: verbs on group/resources.
