@@ -42,7 +42,7 @@ stop_apiserver() {
 # file against the pin in the tree. Without the Kubero operator manifest,
 # the copy leaves out the two Kubero components and says why.
 specs_copy() {
-  local src=$1 dst=$2 user_cache json dir
+  local src=$1 dst=$2 user_cache json dir vet
   user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
   export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
   # specs/ ships encrypted to the public demo key (demo only; README, "Secrets in git").
@@ -57,7 +57,8 @@ specs_copy() {
   if [[ -n $dir && -f $dir/deploy/operator.yaml ]]; then
     "$kcloud" manifests add --specs "$dst" "$dir/deploy/operator.yaml" >/dev/null
   fi
-  if "$kcloud" vet "$dst" 2>/dev/null | grep -q 'not in the manifest cache'; then
+  vet=$("$kcloud" vet "$dst" 2>/dev/null) || true # not piped into grep -q: with pipefail its early exit would race vet
+  if grep -q 'not in the manifest cache' <<<"$vet"; then
     echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
     sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/  \1/p' <<<"$json" >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
