@@ -129,6 +129,7 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	defer release()
 
 	r.primed = newPrimedClient(r.dynamicClient())
+	r.prime(planned)
 	for _, s := range plan.Stacks {
 		if err := r.stack(ctx, s, planned); err != nil {
 			return r.res, r.lockLost(err)

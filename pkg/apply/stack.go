@@ -82,6 +82,7 @@ func (r *runner) replanAndApply(ctx context.Context, s render.Stack, sum *change
 	if err != nil {
 		return err
 	}
+	r.prime(planned)
 	return r.apply(ctx, s, planned, sum)
 }
 
@@ -89,7 +90,6 @@ func (r *runner) replanAndApply(ctx context.Context, s render.Stack, sum *change
 // what changes through cli-utils, the unchanged objects staying in the
 // inventory untouched.
 func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
-	r.prime(planned)
 	changes := planned.Stack(s.Name)
 	local := object.UnstructuredSetToObjMetadataSet(s.Unstructured())
 	if !slices.ContainsFunc(changes, diff.Change.Changed) && planned.Inventories[s.Name].Objects.Equal(local) {
@@ -170,8 +170,9 @@ func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary)
 	return nil
 }
 
-// prime hands cli-utils the objects the plan read, so that it does not
-// read them again one at a time.
+// prime hands cli-utils the objects a diff read, so that it does not read
+// them again one at a time: once per diff (the run's, each replan's), not
+// per stack, so that what protect and reattach forgot stays forgotten.
 func (r *runner) prime(planned *diff.Result) {
 	planned.Live(func(k diff.LiveKey, live *unstructured.Unstructured) {
 		r.primed.prime(k.Resource, k.Namespace, k.Name, live)
