@@ -75,16 +75,17 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
   kcloud apply specs/ --env staging --dry-run
   kcloud apply specs/ --layer L4 --env prod --timeout 10m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
+			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
 			if err != nil {
 				return err
 			}
-			opts, err := flags.options(g, tables)
+			opts, err := flags.options(g, s.tables)
 			if err != nil {
 				return err
 			}
+			opts.Merger = s.merger
 			stop := withProgress(cmd.Context(), g, &opts)
-			out, err := apply.Run(cmd.Context(), c, plan, opts)
+			out, err := apply.Run(cmd.Context(), s.c, s.plan, opts)
 			stop()
 			return finishApply(g, out, err)
 		},

@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +16,7 @@ func newDiffCmd(g *globals) *cobra.Command {
 		output, layer, env string
 		against, details   string
 		allowDataLoss      bool
+		readOnly           bool
 	}
 	cmd := &cobra.Command{
 		Use:   "diff [DIR...]",
@@ -49,13 +47,19 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 				return diffAgainst(cmd.Context(), g, specDirs(args), flags.against, render.Options{Layer: flags.layer, Env: flags.env},
 					printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}, flags.allowDataLoss)
 			}
-			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return atLeast(exitDiffErr, err)
 			}
-			out, err := diff.Run(cmd.Context(), c, plan, diff.Options{Tables: tables, AllowDataLoss: flags.allowDataLoss, Redactor: g.red})
+			opts := s.diffOptions(g)
+			opts.AllowDataLoss = flags.allowDataLoss
+			opts.ReadOnly = diff.ReadOnlyIfForbidden
+			if flags.readOnly {
+				opts.ReadOnly = diff.ReadOnlyAlways
+			}
+			out, err := diff.Run(cmd.Context(), s.c, s.plan, opts)
 			if err != nil {
-				return withCode(exitDiffErr, g.red.Error(forbiddenHint(err)))
+				return withCode(exitDiffErr, g.red.Error(err))
 			}
 			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}); err != nil {
 				return withCode(exitDiffErr, err)
@@ -69,19 +73,10 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 	addOutputFlag(cmd, &flags.output, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
 	cmd.Flags().StringVar(&flags.details, "details-url", "", "with -o markdown: where the whole diff is (a CI artifact's URL); a comment cut to the size limit links to it")
 	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
+	cmd.Flags().BoolVar(&flags.readOnly, "read-only", false, "send no dry run: compute every change client side from the live objects (needs get and list only); diff does so by itself when the server forbids a dry run")
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
-}
-
-// forbiddenHint explains a diff the API server refused: its dry runs are
-// patches, which a read-only identity may not send.
-func forbiddenHint(err error) error {
-	if !apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "is forbidden") {
-		return err
-	}
-	return fmt.Errorf("%w\nthe server-side dry runs of diff need get and patch on every object (kcloud identities' apply identity has them); "+
-		"a read-only identity cannot dry-run: use diff --against REV to compare with a git revision instead, with no cluster", err)
 }
 
 // atLeast raises the exit code of err to code: for diff, whose exit 1

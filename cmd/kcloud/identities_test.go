@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -110,10 +111,23 @@ func TestIdentities(t *testing.T) {
 		}
 	})
 
-	t.Run("diff with the diff identity names the missing permission", func(t *testing.T) {
-		code, _, stderr := kcloud(t, "diff", dir, "--env", env, "--kubeconfig", diffKC, "--log-format", "json")
-		if code != exitDiffErr || !strings.Contains(stderr, `cannot patch resource "configmaps"`) || !strings.Contains(stderr, "--against") {
-			t.Errorf("diff: exit %d, want 2 naming the patch permission and --against\n%s", code, stderr)
+	t.Run("diff with the diff identity is computed client side, as the server would", func(t *testing.T) {
+		_, server, stderr := kcloud(t, "diff", dir, "--env", env, "--kubeconfig", applyKC, "--log-format", "json")
+		if !strings.Contains(server, "~ update ConfigMap") {
+			t.Fatalf("server-side diff shows no update:\n%s%s", server, stderr)
+		}
+		// On its own after the first forbidden dry run, or asked to.
+		for _, extra := range [][]string{nil, {"--read-only"}} {
+			code, local, stderr := kcloud(t, append([]string{"diff", dir, "--env", env, "--kubeconfig", diffKC, "--log-format", "json"}, extra...)...)
+			if code != exitFailed || !strings.Contains(local, "Computed client side") {
+				t.Errorf("diff %v: exit %d, want 1, labelled client side\n%s%s", extra, code, local, stderr)
+			}
+			if d := cmp.Diff(server, strings.Replace(local, clientSideLabel+"\n", "", 1)); d != "" {
+				t.Errorf("diff %v: client side differs from the server's (-server +client):\n%s", extra, d)
+			}
 		}
 	})
 }
+
+// clientSideLabel is the line a diff computed client side ends with.
+const clientSideLabel = "Computed client side (read-only: no dry run): the server's defaults and mutating admission are not in it."

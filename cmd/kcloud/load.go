@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"os"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
+	"kcloud.dev/kcloud/pkg/ssa"
 	"kcloud.dev/kcloud/pkg/validate"
 )
 
@@ -40,28 +44,48 @@ func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.O
 	return res, tables, nil
 }
 
+// session is a rendered, validated plan and the cluster it is for.
+type session struct {
+	plan   *render.Result
+	tables *spec.Tables
+	c      *kube.Clients
+	// merger is the client-side merge, knowing the cluster's CRDs and its
+	// mutating admission.
+	merger *ssa.Merger
+}
+
+// diffOptions are the options of every diff of the session.
+func (s *session) diffOptions(g *globals) diff.Options {
+	return diff.Options{Tables: s.tables, Redactor: g.red, Merger: s.merger}
+}
+
 // loadPlan is loadAndRender for the commands that talk to the cluster: it
 // connects first, so that custom resources are validated against the
-// cluster's CRDs too (those a chart installed). Reading them is the only
-// request made before the plan is valid; nothing reaches the cluster
-// unless it is.
-func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, *kube.Clients, error) {
+// cluster's CRDs too (those a chart installed). Reading them, and the
+// mutating admission configuration, are the only requests made before the
+// plan is valid; nothing reaches the cluster unless it is.
+func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Options) (*session, error) {
 	res, tables, diags, err := renderSpecs(ctx, g, dirs, opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	c, err := connect(g, tables)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	crds, err := validate.ClusterCRDs(ctx, c.Dynamic)
 	if err != nil {
 		g.log.Warn().Str("error", g.red.String(err.Error())).Msg("the cluster's CRDs cannot be read: custom resources are checked against the plan's and the spec tree's schemas only, and by the server's dry run")
 	}
 	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{CRDs: crds})...)); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return res, tables, c, nil
+	defs := make([]*apiextensionsv1.CustomResourceDefinition, len(crds))
+	for i, crd := range crds {
+		defs[i] = crd.CustomResourceDefinition
+	}
+	merger := ssa.NewMerger(ssa.Options{CRDs: defs, Admission: ssa.ReadAdmission(ctx, c.Typed)})
+	return &session{plan: res, tables: tables, c: c, merger: merger}, nil
 }
 
 // renderSpecs loads and renders dirs; render errors stop it (printed).

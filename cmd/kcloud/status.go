@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/status"
@@ -29,11 +28,11 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 			if flags.output != "text" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
 			}
-			plan, tables, c, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return err
 			}
-			rep, err := status.Run(cmd.Context(), c, plan, diff.Options{Tables: tables, Redactor: g.red})
+			rep, err := status.Run(cmd.Context(), s.c, s.plan, s.diffOptions(g))
 			if err != nil {
 				return withCode(exitFailed, g.red.Error(err))
 			}

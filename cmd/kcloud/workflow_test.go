@@ -100,9 +100,9 @@ func (r *stepRunner) run(job, id string) (outputs map[string]string, log string,
 }
 
 // TestExampleWorkflowSteps runs the example workflow's own scripts against
-// a test control plane of its own: vet, the pull-request diff with the
-// read-only identity (which cannot dry-run, says so, and falls back to
-// --against), and apply on main with the apply identity.
+// a test control plane of its own: vet, apply on main with the apply
+// identity, the pull-request diff with the read-only identity (computed
+// client side, no dry run) and the fork's offline one, then apply again.
 func TestExampleWorkflowSteps(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(repoRoot(t), workflowPath))
 	if err != nil {
@@ -135,6 +135,7 @@ func TestExampleWorkflowSteps(t *testing.T) {
 	commitTree(t, repo, "main", map[string]*string{"specs/cluster.yaml": ptr(clusterYAML()), "specs/app.yaml": ptr(app("one"))})
 	base := strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))
 	commitTree(t, repo, "change", map[string]*string{"specs/app.yaml": ptr(app("two"))})
+	head := strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))
 
 	ci := filepath.Join(temp, "ci")
 	if code, stdout, stderr := kcloud(t, "identities", filepath.Join(repo, "specs"), "--out-dir", ci, "--kubeconfig", admin, "--log-format", "json"); code != exitOK {
@@ -176,6 +177,17 @@ func TestExampleWorkflowSteps(t *testing.T) {
 		t.Fatalf("vet: %v\n%s", err, log)
 	}
 
+	// main is applied first: the pull request's diff is against it.
+	git(t, repo, "checkout", "-q", base)
+	r.vals["KUBECONFIG_DATA"] = read("apply.kubeconfig")
+	if _, log, err := r.run("apply", "kubeconfig"); err != nil {
+		t.Fatalf("apply kubeconfig: %v\n%s", err, log)
+	}
+	if _, log, err := r.run("apply", "apply"); err != nil {
+		t.Fatalf("apply of main: %v\n%s", err, log)
+	}
+	git(t, repo, "checkout", "-q", head)
+
 	r.vals["KUBECONFIG_DATA"] = read("diff.kubeconfig")
 	if _, log, err := r.run("diff", "kubeconfig"); err != nil {
 		t.Fatalf("diff kubeconfig: %v\n%s", err, log)
@@ -183,23 +195,28 @@ func TestExampleWorkflowSteps(t *testing.T) {
 	if fi, err := os.Stat(kubeconfigFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("kubeconfig: %v, mode %v, want 0600", err, fi.Mode().Perm())
 	}
-	out, log, err := r.run("diff", "diff")
-	if err != nil {
-		t.Fatalf("diff: %v\n%s", err, log)
-	}
-	if out["mode"] != "against" || out["code"] != "1" || !strings.Contains(log, "cannot patch resource") || !strings.Contains(log, "::warning::live diff failed") {
-		t.Errorf("diff with the read-only identity: outputs %v, want mode=against code=1 and the missing permission named\n%s", out, log)
-	}
-	r.vals["MODE"], r.vals["DETAILS_URL"] = out["mode"], "https://example.com/artifact/1"
-	if _, log, err := r.run("diff", "comment"); err != nil {
-		t.Fatalf("comment: %v\n%s", err, log)
-	}
-	md, err := os.ReadFile(filepath.Join(runnerTemp, "kcloud-diff", "diff.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(md), "### kcloud diff") || !strings.Contains(string(md), "-  value: one") || !strings.Contains(string(md), "+  value: two") {
-		t.Errorf("comment:\n%s", md)
+	for _, sameRepo := range []string{"true", "false"} {
+		r.vals["SAME_REPO"] = sameRepo
+		out, log, err := r.run("diff", "diff")
+		if err != nil {
+			t.Fatalf("diff: %v\n%s", err, log)
+		}
+		want := map[bool]string{true: "live", false: "against"}[sameRepo == "true"]
+		if out["mode"] != want || out["code"] != "1" || strings.Contains(log, "::warning::") {
+			t.Errorf("same repository %s: outputs %v, want mode=%s code=1 and no warning\n%s", sameRepo, out, want, log)
+		}
+		r.vals["MODE"], r.vals["DETAILS_URL"] = out["mode"], "https://example.com/artifact/1"
+		if _, log, err := r.run("diff", "comment"); err != nil {
+			t.Fatalf("comment: %v\n%s", err, log)
+		}
+		md, err := os.ReadFile(filepath.Join(runnerTemp, "kcloud-diff", "diff.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(md), "### kcloud diff") || !strings.Contains(string(md), "-  value: one") || !strings.Contains(string(md), "+  value: two") ||
+			strings.Contains(string(md), "Computed client side") != (want == "live") {
+			t.Errorf("comment (%s):\n%s", want, md)
+		}
 	}
 
 	r.vals["KUBECONFIG_DATA"] = read("apply.kubeconfig")
@@ -209,10 +226,9 @@ func TestExampleWorkflowSteps(t *testing.T) {
 	if _, log, err := r.run("apply", "apply"); err != nil {
 		t.Fatalf("apply: %v\n%s", err, log)
 	}
-	// After the apply, the read-only identity still cannot dry-run, and
-	// the offline diff against HEAD shows nothing.
-	r.vals["BASE_SHA"] = strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))
-	if out, log, err := r.run("diff", "diff"); err != nil || out["code"] != "0" {
+	// After the apply, the read-only identity's live diff shows nothing.
+	r.vals["SAME_REPO"] = "true"
+	if out, log, err := r.run("diff", "diff"); err != nil || out["code"] != "0" || out["mode"] != "live" {
 		t.Errorf("diff after apply: %v, outputs %v\n%s", err, out, log)
 	}
 	cm, err := clientFor(t, admin).CoreV1().ConfigMaps("apps-staging").Get(context.Background(), "settings", metav1.GetOptions{})

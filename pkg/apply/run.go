@@ -15,6 +15,7 @@ import (
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
+	"kcloud.dev/kcloud/pkg/ssa"
 )
 
 // DefaultTimeout bounds each stack's wait. There is no infinite wait.
@@ -51,6 +52,8 @@ type Options struct {
 	Events func(Event)
 	// Workers bounds concurrent requests of dry runs and health checks.
 	Workers int
+	// Merger proves objects unchanged on the client (see diff.Options).
+	Merger *ssa.Merger
 }
 
 func (o *Options) defaults(plan *render.Result) error {
@@ -73,7 +76,7 @@ func (o *Options) defaults(plan *render.Result) error {
 }
 
 func (o *Options) diff() diff.Options {
-	return diff.Options{Tables: o.Tables, AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers}
+	return diff.Options{Tables: o.Tables, AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger}
 }
 
 // runner is one Run or Destroy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +17,7 @@ import (
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
+	"kcloud.dev/kcloud/pkg/ssa"
 )
 
 // Options tune Run.
@@ -28,14 +30,36 @@ type Options struct {
 	Workers int
 	// Redactor hides Secret values in errors; nil builds one from the plan.
 	Redactor *redact.Redactor
+	// Merger proves objects unchanged on the client, from the live objects
+	// read, so that they need no dry run; nil builds one knowing the
+	// cluster's mutating admission but no CRDs (custom resources are then
+	// dry-run).
+	Merger *ssa.Merger
+	// ReadOnly says when to compute changes client side with Merger,
+	// sending no dry run (they need patch permission).
+	ReadOnly ReadOnlyMode
 }
+
+// ReadOnlyMode says when a diff computes changes client side only.
+type ReadOnlyMode int
+
+const (
+	// ReadOnlyNever dry-runs on the server what the merge cannot prove
+	// unchanged, and fails where the server forbids it (apply's diff).
+	ReadOnlyNever ReadOnlyMode = iota
+	// ReadOnlyIfForbidden does so until the server forbids a dry run, then
+	// computes the rest client side (kcloud diff).
+	ReadOnlyIfForbidden
+	// ReadOnlyAlways sends no dry run at all (kcloud diff --read-only).
+	ReadOnlyAlways
+)
 
 // Run diffs the whole plan against the cluster: every stack it renders,
 // and the inventories of selected stacks it no longer renders (removed
 // environments). Errors of single objects are collected and returned
 // together (errors.Join) with what could be diffed.
 func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options) (*Result, error) {
-	d, err := newDiffer(c, plan, opts)
+	d, err := newDiffer(ctx, c, plan, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +70,7 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 // for apply, once the stacks before it are applied (the CRDs and
 // namespaces it needs exist now).
 func Replan(ctx context.Context, c *kube.Clients, plan *render.Result, stack render.Stack, opts Options) (*Result, error) {
-	d, err := newDiffer(c, plan, opts)
+	d, err := newDiffer(ctx, c, plan, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +83,15 @@ type differ struct {
 	plan   *render.Result
 	reader *kube.Reader
 	nss    sync.Map // namespace → *nsEntry
+	// readOnly is set once the diff computes changes client side only.
+	readOnly atomic.Bool
 
 	mu   sync.Mutex
 	errs []error
 	live map[LiveKey]*unstructured.Unstructured
 }
 
-func newDiffer(c *kube.Clients, plan *render.Result, opts Options) (*differ, error) {
+func newDiffer(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options) (*differ, error) {
 	if opts.Tables == nil {
 		return nil, errors.New("diff: no tables")
 	}
@@ -75,7 +101,12 @@ func newDiffer(c *kube.Clients, plan *render.Result, opts Options) (*differ, err
 	if opts.Redactor == nil {
 		opts.Redactor = redact.NewRedactor(plan.Unstructured())
 	}
-	return &differ{c: c, opts: opts, plan: plan, reader: kube.NewReader(c), live: map[LiveKey]*unstructured.Unstructured{}}, nil
+	if opts.Merger == nil {
+		opts.Merger = ssa.NewMerger(ssa.Options{Admission: ssa.ReadAdmission(ctx, c.Typed)})
+	}
+	d := &differ{c: c, opts: opts, plan: plan, reader: kube.NewReader(c), live: map[LiveKey]*unstructured.Unstructured{}}
+	d.readOnly.Store(opts.ReadOnly == ReadOnlyAlways)
+	return d, nil
 }
 
 func (d *differ) fail(err error) {
@@ -141,6 +172,7 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 		res.Changes = append(res.Changes, prunes[i]...)
 	}
 	res.Changes = append(res.Changes, orphaned...)
+	res.ClientSide = d.readOnly.Load()
 	return res, errors.Join(d.errs...)
 }
 

@@ -121,6 +121,15 @@ func checkActions(t *testing.T, res *diff.Result, ns string, want map[string]cha
 func TestRunActions(t *testing.T) {
 	c := clients(t)
 	tabs := tables(t)
+	proxy, err := testenv.NewFaultProxy(testenv.Shared(t).Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	viaProxy, err := kube.NewForConfig(proxy.Config(), kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		live     string // applied before the diff, owned by the stack
@@ -164,28 +173,50 @@ func TestRunActions(t *testing.T) {
 			if tc.live != "" {
 				applyLive(t, c, stack, objects(t, ns, tc.live), true)
 			}
-			res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: stack, Objects: objects(t, ns, tc.plan)}), diff.Options{Tables: tabs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkActions(t, res, ns, tc.want)
-			for _, ch := range res.Changes {
-				if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
-					t.Errorf("%s: secret value in diff:\n%s", ch.Ref(), ch.Diff)
+			for _, mode := range []diff.ReadOnlyMode{diff.ReadOnlyNever, diff.ReadOnlyAlways} {
+				readOnly := mode == diff.ReadOnlyAlways
+				proxy.Reset()
+				res, err := diff.Run(context.Background(), viaProxy, plan(ns, render.Stack{Name: stack, Objects: objects(t, ns, tc.plan)}), diff.Options{Tables: tabs, ReadOnly: mode})
+				if err != nil {
+					t.Fatal(err)
 				}
-				for _, line := range tc.wantDiff[strings.ReplaceAll(ch.Ref().String(), ns, "NS")] {
-					if !strings.Contains(ch.Diff, line+"\n") {
-						t.Errorf("%s: diff lacks %q:\n%s", ch.Ref(), line, ch.Diff)
+				checkActions(t, res, ns, tc.want)
+				checkChanges(t, res, ns, tc.wantDiff)
+				if got := res.HasChanges(); got != (tc.name != "applied plan is unchanged") {
+					t.Errorf("read-only %v: HasChanges() = %v", readOnly, got)
+				}
+				// Unchanged objects are proven so on the client: only what
+				// changes is dry-run, and nothing in a read-only diff.
+				dryRuns := 0
+				for _, ch := range res.Changes {
+					if !readOnly && ch.Changed() && !ch.Unverified {
+						dryRuns++
 					}
 				}
-				if ch.Action == change.Update && strings.Count(ch.Diff, "\n-") > 2 {
-					t.Errorf("%s: more changed than expected:\n%s", ch.Ref(), ch.Diff)
+				if got := proxy.Count(testenv.VerbPatch); got != dryRuns || res.ClientSide != readOnly {
+					t.Errorf("read-only %v: %d dry runs, want %d; ClientSide %v", readOnly, got, dryRuns, res.ClientSide)
 				}
 			}
-			if got := res.HasChanges(); got != (tc.name != "applied plan is unchanged") {
-				t.Errorf("HasChanges() = %v", got)
-			}
 		})
+	}
+}
+
+// checkChanges checks that no secret value shows and that each object's
+// diff has the lines of want (refs with NS standing for ns), and no more.
+func checkChanges(t *testing.T, res *diff.Result, ns string, want map[string][]string) {
+	t.Helper()
+	for _, ch := range res.Changes {
+		if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
+			t.Errorf("%s: secret value in diff:\n%s", ch.Ref(), ch.Diff)
+		}
+		for _, line := range want[strings.ReplaceAll(ch.Ref().String(), ns, "NS")] {
+			if !strings.Contains(ch.Diff, line+"\n") {
+				t.Errorf("%s: diff lacks %q:\n%s", ch.Ref(), line, ch.Diff)
+			}
+		}
+		if ch.Action == change.Update && strings.Count(ch.Diff, "\n-") > 2 {
+			t.Errorf("%s: more changed than expected:\n%s", ch.Ref(), ch.Diff)
+		}
 	}
 }
 

@@ -3,6 +3,9 @@ package diff
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -14,6 +17,7 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/ssa"
 )
 
 // object diffs one rendered object.
@@ -52,12 +56,30 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
 	}
 	d.saw(m.Resource, ns, obj.GetName(), live)
+	if live != nil {
+		r := d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager)
+		if r.Verdict == ssa.Unchanged {
+			return d.updated(ch, live, live)
+		}
+		if d.readOnly.Load() {
+			return d.local(ch, live, r)
+		}
+	} else if d.readOnly.Load() {
+		ch = d.created(ch, obj)
+		ch.ClientSide = true
+		return ch, nil
+	}
 	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
 		// The dry run would fail on the missing namespace.
 		ch.Note = "its namespace is created by this plan"
 		return d.unverified(ch, obj), nil
 	}
 	planned, err := d.dryRun(ctx, m, obj)
+	if apierrors.IsForbidden(err) && d.opts.ReadOnly == ReadOnlyIfForbidden {
+		// A read-only identity: the rest of the diff is computed client side.
+		d.readOnly.Store(true)
+		return d.object(ctx, stack, o)
+	}
 	if err != nil {
 		return ch, fmt.Errorf("%s%s: server-side dry-run: %w", at(o), ch.Ref(), err)
 	}
@@ -65,6 +87,21 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return d.created(ch, planned), nil
 	}
 	return d.updated(ch, live, planned)
+}
+
+// local is the change to a live object as the client-side merge r has it.
+func (d *differ) local(ch Change, live *unstructured.Unstructured, r ssa.Result) (Change, error) {
+	if r.Verdict == ssa.Changed {
+		ch, err := d.updated(ch, live, r.Merged)
+		ch.ClientSide = true
+		return ch, err
+	}
+	// In doubt: shown as a change no one could check.
+	ch, err := d.updated(ch, live, live)
+	ch.ClientSide = true
+	ch.Action = change.Update
+	ch.Note = strings.TrimSuffix("not decided client side: "+r.Reason+"; "+ch.Note, "; ")
+	return ch, err
 }
 
 // dryRun server-side-applies obj as a dry run, as apply would (field

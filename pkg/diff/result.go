@@ -33,6 +33,10 @@ type Change struct {
 	// CRD or namespace is created by the plan): apply plans its stack again
 	// once the earlier stacks are applied.
 	Unverified bool
+	// ClientSide is set when the change was computed on the client, with
+	// no dry run (a read-only diff): the server's defaulting and admission
+	// are not in it.
+	ClientSide bool
 	// Before and After are the normalised, masked live and planned
 	// objects; nil when absent.
 	Before, After *unstructured.Unstructured
@@ -66,6 +70,9 @@ type Result struct {
 	Changes []Change
 	// Inventories are the inventories of Stacks as read.
 	Inventories map[string]Inventory
+	// ClientSide is set when the diff sent no dry runs (read-only): each
+	// change was computed on the client.
+	ClientSide bool
 	// Orphans are the selected stacks whose inventory exists while the plan
 	// renders no such stack (a removed environment), in apply order.
 	Orphans []string

@@ -33,6 +33,15 @@ var healthReads = []schema.GroupResource{
 	{Group: "batch", Resource: "jobs"},
 }
 
+// clusterReads are what both identities read to plan: the cluster's CRDs
+// (schemas of custom resources) and its mutating admission (which objects
+// the client-side merge cannot prove unchanged).
+var clusterReads = []schema.GroupResource{
+	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+	{Group: "admissionregistration.k8s.io", Resource: "mutatingwebhookconfigurations"},
+	{Group: "admissionregistration.k8s.io", Resource: "mutatingadmissionpolicies"},
+}
+
 // Rules are the cluster-wide rules of both identities and what could not
 // be narrowed.
 type Rules struct {
@@ -93,11 +102,17 @@ func ForPlan(plan *render.Result, extra []schema.GroupKind, mapper meta.RESTMapp
 		read[g] = maps.Clone(rs)
 	}
 	health := map[string]map[string]bool{}
-	for _, gr := range healthReads {
+	for _, gr := range slices.Concat(healthReads, clusterReads) {
 		if health[gr.Group] == nil {
 			health[gr.Group] = map[string]bool{}
 		}
 		health[gr.Group][gr.Resource] = true
+		if !slices.Contains(healthReads, gr) {
+			if read[gr.Group] == nil {
+				read[gr.Group] = map[string]bool{}
+			}
+			read[gr.Group][gr.Resource] = true
+		}
 	}
 	r.Apply = append(r.Apply, groupRules(health, ReadVerbs)...)
 	r.Read = groupRules(read, ReadVerbs)

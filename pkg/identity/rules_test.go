@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,6 +99,14 @@ func TestForPlan(t *testing.T) {
 					t.Errorf("read rule %d writes: %v", i, rule.Verbs)
 				}
 			}
+			// Both plan with the cluster's CRDs and mutating admission.
+			for _, gr := range clusterReads {
+				if !slices.ContainsFunc(r.Read, func(p rbacv1.PolicyRule) bool {
+					return slices.Contains(p.APIGroups, gr.Group) && slices.Contains(p.Resources, gr.Resource)
+				}) {
+					t.Errorf("read rules lack %s", gr)
+				}
+			}
 			if len(r.Warnings) != tc.warnings {
 				t.Errorf("warnings %q, want %d", r.Warnings, tc.warnings)
 			}
@@ -107,7 +116,7 @@ func TestForPlan(t *testing.T) {
 
 func healthReadsRules() []rbacv1.PolicyRule {
 	m := map[string]map[string]bool{}
-	for _, gr := range healthReads {
+	for _, gr := range slices.Concat(healthReads, clusterReads) {
 		if m[gr.Group] == nil {
 			m[gr.Group] = map[string]bool{}
 		}

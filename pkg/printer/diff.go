@@ -38,8 +38,13 @@ type DiffRecord struct {
 	Name       string `json:"name"`
 	Component  string `json:"component,omitempty"`
 	Note       string `json:"note,omitempty"`
+	// ClientSide: computed on the client, with no dry run (read-only).
+	ClientSide bool   `json:"clientSide,omitempty"`
 	Diff       string `json:"diff"`
 }
+
+// clientSide labels a diff computed with no dry run.
+const clientSide = "Computed client side (read-only: no dry run): the server's defaults and mutating admission are not in it."
 
 // Diff prints a diff result.
 func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
@@ -58,7 +63,7 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 		for _, c := range res.Changes {
 			recs = append(recs, DiffRecord{
 				Stack: c.Stack, Action: string(c.Action), APIVersion: c.GVK.GroupVersion().String(), Kind: c.GVK.Kind,
-				Namespace: c.Namespace, Name: c.Name, Component: c.Component, Note: c.Note, Diff: c.Diff,
+				Namespace: c.Namespace, Name: c.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide, Diff: c.Diff,
 			})
 		}
 		enc := json.NewEncoder(w)
@@ -135,8 +140,14 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, totals(tot))
-	return err
+	if _, err := fmt.Fprintln(w, totals(tot)); err != nil {
+		return err
+	}
+	if res.ClientSide {
+		_, err := fmt.Fprintln(w, clientSide)
+		return err
+	}
+	return nil
 }
 
 func totals(t change.Summary) string {
@@ -157,6 +168,9 @@ func diffMarkdown(res *diff.Result, limit int, details string) string {
 		tot.Add(s)
 	}
 	fmt.Fprintf(&head, "\n%s\n\n", totals(tot))
+	if res.ClientSide {
+		fmt.Fprintf(&head, "> %s\n\n", clientSide)
+	}
 
 	var sections []string
 	var refs []string

@@ -96,3 +96,26 @@ func TestDiffTextColoursOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffSaysWhenComputedClientSide(t *testing.T) {
+	for _, format := range []string{"text", "markdown", "json"} {
+		for _, local := range []bool{false, true} {
+			res := changes(1, 1)
+			res.ClientSide = local
+			for i := range res.Changes {
+				res.Changes[i].ClientSide = local
+			}
+			var b bytes.Buffer
+			if err := Diff(&b, res, DiffOptions{Format: format}); err != nil {
+				t.Fatal(err)
+			}
+			label := clientSide
+			if format == "json" {
+				label = `"clientSide": true`
+			}
+			if got := strings.Contains(b.String(), label); got != local {
+				t.Errorf("%s, client side %v: labelled %v:\n%s", format, local, got, b.String())
+			}
+		}
+	}
+}
