@@ -59,7 +59,8 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	if live != nil {
 		r := d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager)
 		if r.Verdict == ssa.Unchanged {
-			return d.updated(ch, live, live)
+			ch.Action = change.Unchanged
+			return d.owned(ch, live), nil
 		}
 		if d.readOnly.Load() {
 			return d.local(ch, live, r)
@@ -97,11 +98,11 @@ func (d *differ) local(ch Change, live *unstructured.Unstructured, r ssa.Result)
 		return ch, err
 	}
 	// In doubt: shown as a change no one could check.
-	ch, err := d.updated(ch, live, live)
+	ch = d.owned(ch, live)
 	ch.ClientSide = true
 	ch.Action = change.Update
 	ch.Note = strings.TrimSuffix("not decided client side: "+r.Reason+"; "+ch.Note, "; ")
-	return ch, err
+	return ch, nil
 }
 
 // dryRun server-side-applies obj as a dry run, as apply would (field
@@ -147,6 +148,11 @@ func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (C
 			ch.Action = change.Update
 		}
 	}
+	return d.owned(ch, live), nil
+}
+
+// owned says who owns live, and what apply does about it.
+func (d *differ) owned(ch Change, live *unstructured.Unstructured) Change {
 	switch owner := live.GetAnnotations()[inventory.OwningAnnotation]; {
 	case owner == "" && live.GetLabels()[inventory.ManagedByLabel] == inventory.ManagedBy && d.protected(live):
 		ch.Reattach = true
@@ -158,12 +164,12 @@ func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (C
 		ch.Conflict = change.OtherInventory
 		ch.Note = fmt.Sprintf("belongs to inventory %q: apply leaves it untouched and fails", owner)
 	default:
-		return ch, nil
+		return ch
 	}
 	if ch.Action == change.Unchanged {
 		ch.Action = change.Update
 	}
-	return ch, nil
+	return ch
 }
 
 // unverified is a create the server could not dry-run yet.

@@ -84,6 +84,7 @@ type builtinConverter struct {
 
 type managerEntry struct {
 	fm *managedfields.FieldManager
+	tc managedfields.TypeConverter
 	// scheme has the kind's Go type (built-in kinds): the server stores
 	// objects through it.
 	scheme *runtime.Scheme
@@ -137,6 +138,9 @@ func (m *Merger) Apply(resource schema.GroupResource, live, planned *unstructure
 	if err != nil {
 		return Result{Reason: err.Error()}
 	}
+	if unchangedFast(e.tc, live, applied, manager) {
+		return Result{Verdict: Unchanged}
+	}
 	out, err := e.fm.Apply(live.DeepCopy(), applied, manager, true)
 	if err != nil {
 		return Result{Reason: "merge: " + err.Error()}
@@ -145,11 +149,19 @@ func (m *Merger) Apply(resource schema.GroupResource, live, planned *unstructure
 	if !ok {
 		return Result{Reason: fmt.Sprintf("merge returned %T", out)}
 	}
+	r := Result{Verdict: Changed, Merged: merged}
+	if !sameManagers(live.GetManagedFields(), merged.GetManagedFields()) {
+		return r
+	}
+	if sameContent(live, merged) {
+		r.Verdict = Unchanged
+		return r
+	}
+	// What the server does before storing may make them equal.
 	if err := e.normalize(merged); err != nil {
 		return Result{Reason: "normalise: " + err.Error()}
 	}
-	r := Result{Verdict: Changed, Merged: merged}
-	if sameManagers(live.GetManagedFields(), merged.GetManagedFields()) && sameContent(live, merged) {
+	if sameContent(live, merged) {
 		r.Verdict = Unchanged
 	}
 	return r
@@ -199,7 +211,7 @@ func (m *Merger) newManager(gvk schema.GroupVersionKind) managerEntry {
 	for _, b := range m.builtin {
 		if b.scheme.Recognizes(gvk) {
 			fm, err := managedfields.NewDefaultFieldManager(b.tc, conv, noDefaults{}, conv, gvk, gvk.GroupVersion(), "", nil)
-			return managerEntry{fm: fm, scheme: b.scheme, err: err}
+			return managerEntry{fm: fm, tc: b.tc, scheme: b.scheme, err: err}
 		}
 	}
 	i := slices.IndexFunc(m.opts.CRDs, func(c *apiextensionsv1.CustomResourceDefinition) bool {
@@ -217,7 +229,7 @@ func (m *Merger) newManager(gvk schema.GroupVersionKind) managerEntry {
 		return managerEntry{err: err}
 	}
 	fm, err := managedfields.NewDefaultCRDFieldManager(tc, conv, noDefaults{}, conv, gvk, gvk.GroupVersion(), "", nil)
-	return managerEntry{fm: fm, err: err}
+	return managerEntry{fm: fm, tc: tc, err: err}
 }
 
 // roundTrip returns obj as the server decodes it from JSON.

@@ -1,0 +1,84 @@
+package ssa
+
+import (
+	"bytes"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/value"
+)
+
+// stripped are the fields the API server never records as managed
+// (k8s.io/apimachinery v0.37.2, pkg/util/managedfields/internal/stripmeta.go:
+// https://github.com/kubernetes/apimachinery/blob/v0.37.2/pkg/util/managedfields/internal/stripmeta.go).
+var stripped = fieldpath.NewSet(
+	fieldpath.MakePathOrDie("apiVersion"),
+	fieldpath.MakePathOrDie("kind"),
+	fieldpath.MakePathOrDie("metadata"),
+	fieldpath.MakePathOrDie("metadata", "name"),
+	fieldpath.MakePathOrDie("metadata", "namespace"),
+	fieldpath.MakePathOrDie("metadata", "creationTimestamp"),
+	fieldpath.MakePathOrDie("metadata", "selfLink"),
+	fieldpath.MakePathOrDie("metadata", "uid"),
+	fieldpath.MakePathOrDie("metadata", "clusterName"),
+	fieldpath.MakePathOrDie("metadata", "generation"),
+	fieldpath.MakePathOrDie("metadata", "managedFields"),
+	fieldpath.MakePathOrDie("metadata", "resourceVersion"),
+)
+
+// maxUpdateManagers is where the server starts merging the entries of
+// update managers, on any write (managedfields.DefaultMaxUpdateManagers).
+const maxUpdateManagers = 10
+
+// lastApplied is kubectl's annotation, which the server's field manager
+// rewrites on every apply to an object that has it.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// unchangedFast proves, without merging, that applying planned as manager
+// changes nothing: the fields planned sets are exactly those live records
+// as manager's last apply (in the same version), and live holds planned's
+// values on all of them, list items in the same relative order. Then the
+// server's merge sets each field to the value it has and keeps every
+// other item where it is (structured-merge-diff's list merge), prunes
+// nothing, moves no field between managers, and writes nothing. It says
+// false whenever it cannot tell; the full merge decides those.
+func unchangedFast(tc managedfields.TypeConverter, live, planned *unstructured.Unstructured, manager string) bool {
+	entries := live.GetManagedFields()
+	if len(entries) > maxUpdateManagers || live.GetAnnotations()[lastApplied] != "" {
+		return false
+	}
+	var recorded []byte
+	for _, e := range entries {
+		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" {
+			if e.APIVersion != planned.GetAPIVersion() || e.FieldsV1 == nil {
+				return false
+			}
+			recorded = e.FieldsV1.GetRawBytes()
+		}
+	}
+	if recorded == nil {
+		return false
+	}
+	pt, err := tc.ObjectToTyped(planned)
+	if err != nil {
+		return false
+	}
+	// Strictly: a live list with duplicate keys is left to the merge.
+	lt, err := tc.ObjectToTyped(live)
+	if err != nil {
+		return false
+	}
+	set, err := pt.ToFieldSet()
+	if err != nil {
+		return false
+	}
+	was := &fieldpath.Set{}
+	if err := was.FromJSON(bytes.NewReader(recorded)); err != nil || !set.Difference(stripped).Equals(was) {
+		return false
+	}
+	// live restricted to planned's fields (its name and type included).
+	return value.Equals(pt.AsValue(), lt.ExtractItems(set).AsValue())
+}
+
