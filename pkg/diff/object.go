@@ -56,16 +56,13 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
 	}
 	d.saw(m.Resource, ns, obj.GetName(), live)
-	if live != nil {
-		r := d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager)
-		if r.Verdict == ssa.Unchanged {
-			ch.Action = change.Unchanged
-			return d.owned(ch, live), nil
-		}
-		if d.readOnly.Load() {
-			return d.local(ch, live, r)
-		}
-	} else if d.readOnly.Load() {
+	switch {
+	case live != nil && d.readOnly.Load():
+		return d.local(ch, live, d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager))
+	case live != nil && d.opts.Merger.Unchanged(m.Resource.GroupResource(), live, obj, kube.FieldManager):
+		ch.Action = change.Unchanged
+		return d.owned(ch, live), nil
+	case live == nil && d.readOnly.Load():
 		ch = d.created(ch, obj)
 		ch.ClientSide = true
 		return ch, nil
@@ -92,7 +89,13 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 
 // local is the change to a live object as the client-side merge r has it.
 func (d *differ) local(ch Change, live *unstructured.Unstructured, r ssa.Result) (Change, error) {
-	if r.Verdict == ssa.Changed {
+	switch r.Verdict {
+	case ssa.Unchanged:
+		ch.Action = change.Unchanged
+		ch = d.owned(ch, live)
+		ch.ClientSide = true
+		return ch, nil
+	case ssa.Changed:
 		ch, err := d.updated(ch, live, r.Merged)
 		ch.ClientSide = true
 		return ch, err

@@ -36,49 +36,69 @@ const maxUpdateManagers = 10
 // rewrites on every apply to an object that has it.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// unchangedFast proves, without merging, that applying planned as manager
+// fastVerdict is what the field sets alone tell.
+type fastVerdict int
+
+const (
+	// unknown: the sets cannot tell; merge.
+	unknown fastVerdict = iota
+	// provenUnchanged: applying changes nothing.
+	provenUnchanged
+	// setsDiffer: applying changes the manager's fields, so its entry.
+	setsDiffer
+	// valuesDiffer: same fields, and live holds other values on some.
+	valuesDiffer
+)
+
+// fast proves, without merging, that applying planned as manager
 // changes nothing: the fields planned sets are exactly those live records
 // as manager's last apply (in the same version), and live holds planned's
 // values on all of them, list items in the same relative order. Then the
 // server's merge sets each field to the value it has and keeps every
 // other item where it is (structured-merge-diff's list merge), prunes
-// nothing, moves no field between managers, and writes nothing. It says
-// false whenever it cannot tell; the full merge decides those.
-func unchangedFast(tc managedfields.TypeConverter, live, planned *unstructured.Unstructured, manager string) bool {
+// nothing, moves no field between managers, and writes nothing. Where the
+// recorded fields differ from planned's, applying changes the manager's
+// entry. Anything else is unknown, for the full merge to decide.
+func fast(tc managedfields.TypeConverter, live, planned *unstructured.Unstructured, manager string) fastVerdict {
 	entries := live.GetManagedFields()
 	if len(entries) > maxUpdateManagers || live.GetAnnotations()[lastApplied] != "" {
-		return false
+		return unknown
 	}
 	var recorded []byte
 	for _, e := range entries {
 		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" {
 			if e.APIVersion != planned.GetAPIVersion() || e.FieldsV1 == nil {
-				return false
+				return unknown
 			}
 			recorded = e.FieldsV1.GetRawBytes()
 		}
 	}
 	if recorded == nil {
-		return false
+		return unknown
 	}
 	pt, err := tc.ObjectToTyped(planned)
 	if err != nil {
-		return false
+		return unknown
 	}
 	// Strictly: a live list with duplicate keys is left to the merge.
 	lt, err := tc.ObjectToTyped(live)
 	if err != nil {
-		return false
+		return unknown
 	}
 	set, err := pt.ToFieldSet()
 	if err != nil {
-		return false
+		return unknown
 	}
 	was := &fieldpath.Set{}
-	if err := was.FromJSON(bytes.NewReader(recorded)); err != nil || !set.Difference(stripped).Equals(was) {
-		return false
+	if err := was.FromJSON(bytes.NewReader(recorded)); err != nil {
+		return unknown
+	}
+	if !set.Difference(stripped).Equals(was) {
+		return setsDiffer
 	}
 	// live restricted to planned's fields (its name and type included).
-	return value.Equals(pt.AsValue(), lt.ExtractItems(set).AsValue())
+	if value.Equals(pt.AsValue(), lt.ExtractItems(set).AsValue()) {
+		return provenUnchanged
+	}
+	return valuesDiffer
 }
-

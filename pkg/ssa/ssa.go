@@ -121,26 +121,63 @@ var podKind = schema.GroupKind{Kind: "Pod"}
 // Defaulting does not matter for an object whose merge changes nothing
 // (live is already defaulted); mutating admission does, and is in doubt.
 func (m *Merger) Apply(resource schema.GroupResource, live, planned *unstructured.Unstructured, manager string) Result {
+	e, applied, why := m.prepare(resource, planned)
+	if why != "" {
+		return Result{Reason: why}
+	}
+	if fast(e.tc, live, applied, manager) == provenUnchanged {
+		return Result{Verdict: Unchanged}
+	}
+	return e.merge(live, applied, manager)
+}
+
+// Unchanged reports whether applying planned certainly changes nothing,
+// as Apply would say, merging only where the field sets cannot tell: for
+// a diff that sends what is not unchanged to the server anyway.
+func (m *Merger) Unchanged(resource schema.GroupResource, live, planned *unstructured.Unstructured, manager string) bool {
+	e, applied, why := m.prepare(resource, planned)
+	if why != "" {
+		return false
+	}
+	switch fast(e.tc, live, applied, manager) {
+	case provenUnchanged:
+		return true
+	case setsDiffer:
+		return false // the manager's entry changes
+	case valuesDiffer:
+		// Only the server's normalisation could make them equal: a
+		// planned object already in normal form changes live.
+		if e.normal(applied) {
+			return false
+		}
+	}
+	return e.merge(live, applied, manager).Verdict == Unchanged
+}
+
+// prepare checks what the merge cannot decide and returns the kind's
+// field manager and planned as the server decodes it (from JSON: a float
+// 1.0 arrives as the integer 1), or why the merge is in doubt.
+func (m *Merger) prepare(resource schema.GroupResource, planned *unstructured.Unstructured) (managerEntry, *unstructured.Unstructured, string) {
 	gvk := planned.GroupVersionKind()
 	if gvk.GroupKind() == podKind {
-		return Result{Reason: "built-in admission mutates Pods on update"}
+		return managerEntry{}, nil, "built-in admission mutates Pods on update"
 	}
 	if why := m.opts.Admission.Mutates(resource); why != "" {
-		return Result{Reason: why}
+		return managerEntry{}, nil, why
 	}
 	e := m.manager(gvk)
 	if e.err != nil {
-		return Result{Reason: e.err.Error()}
+		return e, nil, e.err.Error()
 	}
-	// The server decodes the JSON the client sends: so does the merge
-	// (a float 1.0 arrives as the integer 1).
 	applied, err := roundTrip(planned)
 	if err != nil {
-		return Result{Reason: err.Error()}
+		return e, nil, err.Error()
 	}
-	if unchangedFast(e.tc, live, applied, manager) {
-		return Result{Verdict: Unchanged}
-	}
+	return e, applied, ""
+}
+
+// merge runs the field manager and compares its outcome with live.
+func (e managerEntry) merge(live, applied *unstructured.Unstructured, manager string) Result {
 	out, err := e.fm.Apply(live.DeepCopy(), applied, manager, true)
 	if err != nil {
 		return Result{Reason: "merge: " + err.Error()}
@@ -165,6 +202,19 @@ func (m *Merger) Apply(resource schema.GroupResource, live, planned *unstructure
 		r.Verdict = Unchanged
 	}
 	return r
+}
+
+// normal reports whether obj is as the server would store it (custom
+// resources always are: the server does not normalise them).
+func (e managerEntry) normal(obj *unstructured.Unstructured) bool {
+	if e.scheme == nil {
+		return true
+	}
+	n := obj.DeepCopy()
+	if err := e.normalize(n); err != nil {
+		return false
+	}
+	return equality.Semantic.DeepEqual(obj.Object, n.Object)
 }
 
 // normalize does to a merged object what the server does before storing

@@ -124,6 +124,9 @@ func runCase(c *kube.Clients, m *ssa.Merger, ns, name string, gen generator, r *
 		return "", err
 	}
 	local := m.Apply(mp.Resource.GroupResource(), live, planned, kube.FieldManager)
+	if quick := m.Unchanged(mp.Resource.GroupResource(), live, planned, kube.FieldManager); quick != (local.Verdict == ssa.Unchanged) {
+		return "", fmt.Errorf("Unchanged says %v, Apply %v (%s)", quick, local.Verdict, local.Reason)
+	}
 
 	force := true
 	data, err := planned.MarshalJSON()
