@@ -40,6 +40,12 @@ first server) within --timeout. A node already at the spec's release and
 flags is left alone: a second run changes nothing. --dry-run prints the plan
 and runs nothing but read-only probes.
 
+On a terminal, one live line per node shows its step (connecting, probing,
+pending, uploading or running the installer, waiting for Ready, fetching
+the kubeconfig, done or failed) and the time since it began; log lines
+print above them. Elsewhere (pipes, CI=true, --log-format json) each step is
+a plain line "NODE: step".
+
 SSH credentials come from --ssh-key FILE, else $VPS_SSH_KEY (the private key
 itself, as CI secrets arrive), else ssh-agent ($SSH_AUTH_SOCK). Host keys are
 always verified, before anything runs: a node's hostKey: SHA256:… in the spec
@@ -78,7 +84,10 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 			defer auth.Close()
 			opts.SSH = remote.Options{Auth: auth, KnownHosts: flags.knownHosts, AcceptNewHostKey: flags.acceptNewHostKey, ConnectTimeout: flags.connectTimeout}
 
-			res, err := bootstrap.Run(cmd.Context(), cluster, opts)
+			onEvent, ctx, finish := bootstrapProgress(cmd.Context(), g, len(cluster.Nodes))
+			opts.OnEvent = onEvent
+			res, err := bootstrap.Run(ctx, cluster, opts)
+			finish(err)
 			if err != nil {
 				return withCode(exitFailed, sshAdvice(err, cluster))
 			}
@@ -117,7 +126,6 @@ func (f *bootstrapFlags) options(g *globals, outChanged bool) (bootstrap.Options
 	opts := bootstrap.Options{
 		DryRun:        f.dryRun,
 		Timeout:       f.timeout,
-		OnEvent:       func(ev bootstrap.Event) { _ = printer.BootstrapEvent(g.stdout, ev) },
 		KubeconfigOut: f.kubeconfigOut,
 	}
 	if f.installer != "" {

@@ -123,7 +123,12 @@ func TestBootstrapCommand(t *testing.T) {
 		t.Errorf("installs (-want +got):\n%s", diff)
 	}
 	for _, want := range []string{
+		"vps-1: connecting to " + target(server) + "\n",
+		"worker-1: connecting to " + target(agent) + "\n",
 		"vps-1: install v1.33.5+k3s1\n",
+		"vps-1: uploading the installer\n",
+		"worker-1: running the installer\n",
+		"vps-1: fetching the kubeconfig\n",
 		"vps-1: waiting up to 5m0s for node vps-1 to be Ready",
 		"vps-1: Ready, K3s v1.33.5+k3s1\n",
 		"worker-1: Ready, K3s v1.33.5+k3s1\n",
@@ -132,6 +137,9 @@ func TestBootstrapCommand(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+	if strings.Contains(stdout, "\x1b") {
+		t.Errorf("terminal escapes in plain output:\n%q", stdout)
 	}
 	fi, err := os.Stat(kubeconfig)
 	if err != nil {

@@ -58,6 +58,9 @@ type globals struct {
 	// values once it is rendered; both are built once per run.
 	log zerolog.Logger
 	red *redact.Redactor
+	// logOut is log's writer, for a command that draws live lines and
+	// must have log lines written above them (g.log.Output).
+	logOut io.Writer
 }
 
 // run executes kcloud with args and returns the process exit code.
@@ -153,7 +156,8 @@ cluster to do it.`,
 }
 
 // newLogger builds the zerolog logger on stderr, through the redactor:
-// console for people on a terminal, JSON lines for CI and pipes.
+// console for people on a terminal, JSON lines for CI and pipes. It keeps
+// the logger's writer in g.logOut.
 func newLogger(g *globals) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(g.logLevel)
 	if err != nil || g.logLevel == "" {
@@ -175,6 +179,7 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
 	}
+	g.logOut = w
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
 }
 

@@ -49,36 +49,6 @@ type Options struct {
 	Paths func(node string) Paths
 }
 
-// EventType says what an Event reports.
-type EventType string
-
-// The events, in the order a node goes through them.
-const (
-	// EventPlan carries the plan for every node, before anything changes.
-	EventPlan EventType = "plan"
-	// EventUpToDate: the node needs nothing.
-	EventUpToDate EventType = "up-to-date"
-	// EventStarted: the node's action begins.
-	EventStarted EventType = "started"
-	// EventWaiting: waiting for the node to be Ready.
-	EventWaiting EventType = "waiting"
-	// EventReady: the node is Ready; its action is done.
-	EventReady EventType = "ready"
-)
-
-// Event is a step of Run.
-type Event struct {
-	Type EventType
-	// Node is the node's plan, for every type but EventPlan.
-	Node NodePlan
-	// Plan is every node's plan, for EventPlan.
-	Plan []NodePlan
-	// Waiting says what is waited for and where, and Timeout how long at
-	// most, for EventWaiting.
-	Waiting string
-	Timeout time.Duration
-}
-
 // Result is what Run did.
 type Result struct {
 	// Plan is what was found on each node and done to it, in spec order.
@@ -145,7 +115,7 @@ func Run(ctx context.Context, c *Cluster, o Options) (*Result, error) {
 	if err := b.apply(ctx, plan); err != nil {
 		return res, err
 	}
-	res.Kubeconfig, err = b.kubeconfig(ctx)
+	res.Kubeconfig, err = b.kubeconfig(ctx, plan)
 	return res, err
 }
 
@@ -168,6 +138,12 @@ func (b *bootstrapper) emit(ev Event) {
 	b.opts.OnEvent(ev)
 }
 
+// failed tells of err on np's node and returns it.
+func (b *bootstrapper) failed(np NodePlan, err error) error {
+	b.emit(Event{Type: EventFailed, Node: np, Err: err})
+	return err
+}
+
 // forEach runs fn for every node at once and joins the errors in node
 // order.
 func forEach[T any](items []T, fn func(int, T) error) error {
@@ -186,10 +162,13 @@ func forEach[T any](items []T, fn func(int, T) error) error {
 
 func (b *bootstrapper) connect(ctx context.Context) error {
 	runners := make([]remote.Runner, len(b.cluster.Nodes))
+	for _, n := range b.cluster.Nodes {
+		b.emit(Event{Type: EventConnecting, Node: NodePlan{Node: n}})
+	}
 	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
 		r, err := b.opts.Dial(ctx, n.Target, b.opts.SSH)
 		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
+			return b.failed(NodePlan{Node: n}, fmt.Errorf("node %s: %w", n.Name, err))
 		}
 		runners[i] = r
 		return nil
@@ -213,9 +192,10 @@ func (b *bootstrapper) plan(ctx context.Context) ([]NodePlan, error) {
 	plan := make([]NodePlan, len(b.cluster.Nodes))
 	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
 		p := b.paths(n.Name)
+		b.emit(Event{Type: EventProbing, Node: NodePlan{Node: n}})
 		st, err := probe(ctx, b.runners[n.Name], p)
 		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
+			return b.failed(NodePlan{Node: n}, fmt.Errorf("node %s: %w", n.Name, err))
 		}
 		np := NodePlan{
 			Node:    n,
@@ -292,21 +272,38 @@ func (b *bootstrapper) act(ctx context.Context, np *NodePlan, token string) erro
 	log.Info().Str("action", string(np.Action)).Str("reason", np.Reason).Msg("bootstrap node")
 	b.emit(Event{Type: EventStarted, Node: *np})
 	if err := b.install(ctx, np, token); err != nil {
-		return fmt.Errorf("node %s: %s: %w", np.Node.Name, np.Action, err)
+		return b.failed(*np, fmt.Errorf("node %s: %s: %w", np.Node.Name, np.Action, err))
 	}
 	if err := b.waitReady(ctx, np); err != nil {
-		return err
+		return b.failed(*np, err)
 	}
 	if err := b.writeRecord(ctx, np); err != nil {
-		return fmt.Errorf("node %s: record the installed release: %w", np.Node.Name, err)
+		return b.failed(*np, fmt.Errorf("node %s: record the installed release: %w", np.Node.Name, err))
 	}
+	b.emit(Event{Type: EventDone, Node: *np})
 	return nil
 }
 
 // kubeconfig reads K3s's admin kubeconfig from the first server and writes
-// it out for the API endpoint.
-func (b *bootstrapper) kubeconfig(ctx context.Context) (*Kubeconfigs, error) {
+// it out for the API endpoint, telling of it on the first server's plan.
+func (b *bootstrapper) kubeconfig(ctx context.Context, plan []NodePlan) (*Kubeconfigs, error) {
 	first := b.cluster.Servers()[0]
+	np := NodePlan{Node: first}
+	if i := slices.IndexFunc(plan, func(np NodePlan) bool { return np.Node.Name == first.Name }); i >= 0 {
+		np = plan[i]
+	}
+	b.emit(Event{Type: EventKubeconfig, Node: np})
+	out, err := b.writeKubeconfig(ctx, first)
+	if err != nil {
+		return nil, b.failed(np, err)
+	}
+	b.emit(Event{Type: EventDone, Node: np})
+	return out, nil
+}
+
+// writeKubeconfig reads the kubeconfig from first and writes it where the
+// options say.
+func (b *bootstrapper) writeKubeconfig(ctx context.Context, first Node) (*Kubeconfigs, error) {
 	path := b.paths(first.Name).Kubeconfig
 	data, err := b.runners[first.Name].Run(ctx, "cat "+remote.Quote(path), nil)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,18 @@ func (f *fixture) options(t *testing.T) bootstrap.Options {
 		PollInterval: 10 * time.Millisecond,
 		Paths:        func(n string) bootstrap.Paths { return bootstrap.DefaultPaths().Under(f.k3s.NodeRoot(n)) },
 	}
+}
+
+// eventTypes lists the types of the events about node (all events when
+// node is empty), in order.
+func eventTypes(events []bootstrap.Event, node string) []bootstrap.EventType {
+	var out []bootstrap.EventType
+	for _, ev := range events {
+		if node == "" || ev.Node.Node.Name == node {
+			out = append(out, ev.Type)
+		}
+	}
+	return out
 }
 
 func (f *fixture) run(t *testing.T, o bootstrap.Options) run {
@@ -179,14 +192,13 @@ func TestInstallThenUpToDate(t *testing.T) {
 	if diff := cmp.Diff([]string{"vps-1 server v1.33.5+k3s1 | " + wantExec}, installed(f.k3s.Installs(t))); diff != "" {
 		t.Errorf("installs (-want +got):\n%s", diff)
 	}
-	var types []bootstrap.EventType
-	for _, ev := range first.events {
-		types = append(types, ev.Type)
-	}
-	if diff := cmp.Diff([]bootstrap.EventType{bootstrap.EventPlan, bootstrap.EventStarted, bootstrap.EventWaiting, bootstrap.EventReady}, types); diff != "" {
+	wantEvents := []bootstrap.EventType{bootstrap.EventConnecting, bootstrap.EventProbing, bootstrap.EventPlan,
+		bootstrap.EventStarted, bootstrap.EventUploading, bootstrap.EventInstalling, bootstrap.EventWaiting, bootstrap.EventReady, bootstrap.EventDone,
+		bootstrap.EventKubeconfig, bootstrap.EventDone}
+	if diff := cmp.Diff(wantEvents, eventTypes(first.events, "")); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if got := first.events[2].Waiting; !strings.Contains(got, "node vps-1 to be Ready") || !strings.Contains(got, "k3s kubectl get node vps-1") {
+	if got := first.events[6].Waiting; !strings.Contains(got, "node vps-1 to be Ready") || !strings.Contains(got, "k3s kubectl get node vps-1") {
 		t.Errorf("waiting for %q, want it to say the node and the probe", got)
 	}
 	if _, ok := testenv.ReadNodeFile(t, filepath.Join(p.StateDir, "k3s.json")); !ok {
@@ -215,11 +227,9 @@ func TestInstallThenUpToDate(t *testing.T) {
 	if second.res.Kubeconfig.WrittenChanged {
 		t.Error("the second run rewrote an identical kubeconfig")
 	}
-	var types2 []bootstrap.EventType
-	for _, ev := range second.events {
-		types2 = append(types2, ev.Type)
-	}
-	if diff := cmp.Diff([]bootstrap.EventType{bootstrap.EventPlan, bootstrap.EventUpToDate}, types2); diff != "" {
+	wantEvents = []bootstrap.EventType{bootstrap.EventConnecting, bootstrap.EventProbing, bootstrap.EventPlan,
+		bootstrap.EventUpToDate, bootstrap.EventKubeconfig, bootstrap.EventDone}
+	if diff := cmp.Diff(wantEvents, eventTypes(second.events, "")); diff != "" {
 		t.Errorf("second run's events (-want +got):\n%s", diff)
 	}
 }
@@ -317,6 +327,18 @@ func TestJoinAgents(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	token := f.token(t)
+	// Each node tells its own story, in order, whatever the interleaving.
+	acted := []bootstrap.EventType{bootstrap.EventConnecting, bootstrap.EventProbing,
+		bootstrap.EventStarted, bootstrap.EventUploading, bootstrap.EventInstalling, bootstrap.EventWaiting, bootstrap.EventReady, bootstrap.EventDone}
+	for _, n := range []string{"vps-1", "worker-1", "worker-2"} {
+		want := acted
+		if n == "vps-1" {
+			want = append(slices.Clone(acted), bootstrap.EventKubeconfig, bootstrap.EventDone)
+		}
+		if diff := cmp.Diff(want, eventTypes(r.events, n)); diff != "" {
+			t.Errorf("%s's events (-want +got):\n%s", n, diff)
+		}
+	}
 
 	ins := f.k3s.Installs(t)
 	if len(ins) != 3 || ins[0].Node != "vps-1" {
@@ -456,6 +478,13 @@ func TestRefusedHostRunsNothingAnywhere(t *testing.T) {
 	if diff := cmp.Diff(map[string][]string{"vps-1": nil, "worker-1": nil}, f.commands(t)); diff != "" {
 		t.Errorf("commands ran (-want +got):\n%s", diff)
 	}
+	// The refused node's line ends failed; the other never got further
+	// than connecting.
+	got := map[string][]bootstrap.EventType{"vps-1": eventTypes(r.events, "vps-1"), "worker-1": eventTypes(r.events, "worker-1")}
+	want := map[string][]bootstrap.EventType{"vps-1": {bootstrap.EventConnecting}, "worker-1": {bootstrap.EventConnecting, bootstrap.EventFailed}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
 }
 
 func TestFailures(t *testing.T) {
@@ -468,6 +497,8 @@ func TestFailures(t *testing.T) {
 		heal func(t *testing.T, f *fixture)
 		// want are parts of the error.
 		want []string
+		// step is the node's last event before it failed.
+		step bootstrap.EventType
 	}{
 		{
 			name: "SSH dropped mid-install",
@@ -484,6 +515,7 @@ exit 3
 `)
 			},
 			want: []string{"node vps-1: install: ssh ", "INSTALL_K3S_EXEC=", "the connection dropped before the command finished"},
+			step: bootstrap.EventInstalling,
 		},
 		{
 			name: "installer fails",
@@ -494,6 +526,7 @@ exit 3
 				"node vps-1: install: ssh ", `run "INSTALL_K3S_CHANNEL=v1.20 INSTALL_K3S_BIN_DIR=`, "exit status 1",
 				"[ERROR]  Failed to get release for channel v1.20",
 			},
+			step: bootstrap.EventInstalling,
 		},
 		{
 			name: "node never Ready",
@@ -503,6 +536,7 @@ exit 3
 			},
 			heal: func(t *testing.T, f *fixture) { f.k3s.Ready(t, "vps-1") },
 			want: []string{`node vps-1: not Ready after 2s (k3s kubectl get node vps-1 on vps-1 last said: `},
+			step: bootstrap.EventWaiting,
 		},
 		{
 			name: "installer missing on the node",
@@ -511,6 +545,7 @@ exit 3
 				o.InstallerURL = "http://127.0.0.1:1/install.sh"
 			},
 			want: []string{"node vps-1: install: ssh ", "127.0.0.1:1/install.sh", "exit status"},
+			step: bootstrap.EventDownloading,
 		},
 	}
 	for _, tc := range tests {
@@ -541,6 +576,15 @@ exit 3
 			}
 			if _, ok := testenv.ReadNodeFile(t, filepath.Join(f.root("vps-1").StateDir, "k3s.json")); ok {
 				t.Error("a failed node was recorded as installed")
+			}
+			// The node's last two events: the step that failed, and the
+			// failure carrying the error Run returned.
+			types := eventTypes(r.events, "vps-1")
+			if diff := cmp.Diff([]bootstrap.EventType{tc.step, bootstrap.EventFailed}, types[max(0, len(types)-2):]); diff != "" {
+				t.Errorf("vps-1's last events (-want +got):\n%s", diff)
+			}
+			if last := r.events[len(r.events)-1]; last.Err == nil || last.Err.Error() != r.err.Error() {
+				t.Errorf("the failure event carries %v, want Run's error", last.Err)
 			}
 			// Once the fault is gone, a rerun completes.
 			if tc.heal != nil {

@@ -104,11 +104,15 @@ func (c *Cluster) installCmd(n Node, p Paths, exec string, joins bool) string {
 func (b *bootstrapper) install(ctx context.Context, np *NodePlan, token string) error {
 	n, r, p := np.Node, b.runners[np.Node.Name], b.paths(np.Node.Name)
 	if b.opts.Installer != nil {
+		b.emit(Event{Type: EventUploading, Node: *np})
 		if err := r.Copy(ctx, bytes.NewReader(b.opts.Installer), p.installer(), 0o700); err != nil {
 			return err
 		}
-	} else if _, err := r.Run(ctx, fetchInstallerCmd(b.opts.InstallerURL, p), nil); err != nil {
-		return err
+	} else {
+		b.emit(Event{Type: EventDownloading, Node: *np, URL: b.opts.InstallerURL})
+		if _, err := r.Run(ctx, fetchInstallerCmd(b.opts.InstallerURL, p), nil); err != nil {
+			return err
+		}
 	}
 	joins := token != ""
 	if joins {
@@ -116,6 +120,7 @@ func (b *bootstrapper) install(ctx context.Context, np *NodePlan, token string) 
 			return err
 		}
 	}
+	b.emit(Event{Type: EventInstalling, Node: *np})
 	if _, err := r.Run(ctx, b.cluster.installCmd(n, p, np.Exec, joins), nil); err != nil {
 		return err
 	}

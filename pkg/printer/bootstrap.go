@@ -9,7 +9,8 @@ import (
 )
 
 // BootstrapPlan writes what bootstrap found on each node and will do, one
-// row per node.
+// row per node. Names and hosts come from specs and the environment: they
+// are printed escaped (Clean).
 func BootstrapPlan(w io.Writer, plan []bootstrap.NodePlan) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tROLE\tTARGET\tCURRENT\tDESIRED\tACTION\tWHY")
@@ -18,35 +19,53 @@ func BootstrapPlan(w io.Writer, plan []bootstrap.NodePlan) error {
 		if why == "" {
 			why = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", np.Node.Name, np.Node.Role, np.Node.Target,
-			currentRelease(np), desiredRelease(np), np.Action, why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", Clean(np.Node.Name), Clean(np.Node.Role), Clean(np.Node.Target.String()),
+			Clean(currentRelease(np)), Clean(desiredRelease(np)), np.Action, Clean(why))
 	}
 	return tw.Flush()
 }
 
-// BootstrapEvent writes one line of progress, prefixed with the node.
+// BootstrapEvent writes one plain line of progress, prefixed with the
+// node: for logs and pipes (BootstrapProgress draws live lines on a
+// terminal). The probes and a node's end (EventDone) get no line of their
+// own: the plan and the Ready line say it.
 func BootstrapEvent(w io.Writer, ev bootstrap.Event) error {
 	np := ev.Node
-	var err error
+	var line string
 	switch ev.Type {
 	case bootstrap.EventPlan:
 		return BootstrapPlan(w, ev.Plan)
+	case bootstrap.EventConnecting:
+		line = "connecting to " + np.Node.Target.String()
 	case bootstrap.EventUpToDate:
-		_, err = fmt.Fprintf(w, "%s: up to date, K3s %s\n", np.Node.Name, currentRelease(np))
+		line = "up to date, K3s " + currentRelease(np)
 	case bootstrap.EventStarted:
 		switch np.Action {
 		case bootstrap.ActionInstall:
-			_, err = fmt.Fprintf(w, "%s: install %s\n", np.Node.Name, desiredRelease(np))
+			line = "install " + desiredRelease(np)
 		case bootstrap.ActionUpgrade:
-			_, err = fmt.Fprintf(w, "%s: upgrade %s → %s\n", np.Node.Name, currentRelease(np), desiredRelease(np))
+			line = fmt.Sprintf("upgrade %s → %s", currentRelease(np), desiredRelease(np))
 		default:
-			_, err = fmt.Fprintf(w, "%s: %s %s: %s\n", np.Node.Name, np.Action, desiredRelease(np), Clean(np.Reason))
+			line = fmt.Sprintf("%s %s: %s", np.Action, desiredRelease(np), np.Reason)
 		}
+	case bootstrap.EventUploading:
+		line = "uploading the installer"
+	case bootstrap.EventDownloading:
+		line = "downloading the installer from " + ev.URL
+	case bootstrap.EventInstalling:
+		line = "running the installer"
 	case bootstrap.EventWaiting:
-		_, err = fmt.Fprintf(w, "%s: waiting up to %s for %s\n", np.Node.Name, ev.Timeout, ev.Waiting)
+		line = fmt.Sprintf("waiting up to %s for %s", ev.Timeout, ev.Waiting)
 	case bootstrap.EventReady:
-		_, err = fmt.Fprintf(w, "%s: Ready, K3s %s\n", np.Node.Name, np.Current)
+		line = "Ready, K3s " + np.Current
+	case bootstrap.EventKubeconfig:
+		line = "fetching the kubeconfig"
+	case bootstrap.EventFailed:
+		line = "failed"
+	default:
+		return nil
 	}
+	_, err := fmt.Fprintf(w, "%s: %s\n", Clean(np.Node.Name), Clean(line))
 	return err
 }
 

@@ -2,6 +2,7 @@ package printer_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -34,6 +35,27 @@ func TestBootstrapEvents(t *testing.T) {
 		{name: "waiting", ev: bootstrap.Event{Type: bootstrap.EventWaiting, Node: join, Timeout: 5 * time.Minute, Waiting: "node worker-1 to be Ready"}, want: "worker-1: waiting up to 5m0s for node worker-1 to be Ready\n"},
 		{name: "ready", ev: bootstrap.Event{Type: bootstrap.EventReady, Node: upgrade}, want: "vps-1: Ready, K3s v1.33.5+k3s1\n"},
 		{name: "up to date", ev: bootstrap.Event{Type: bootstrap.EventUpToDate, Node: same}, want: "worker-1: up to date, K3s v1.33.5+k3s1 (stable)\n"},
+		{name: "connecting", ev: bootstrap.Event{Type: bootstrap.EventConnecting, Node: bootstrap.NodePlan{Node: agent}}, want: "worker-1: connecting to deploy@203.0.113.11:2222\n"},
+		{name: "probing says nothing", ev: bootstrap.Event{Type: bootstrap.EventProbing, Node: bootstrap.NodePlan{Node: agent}}, want: ""},
+		{name: "uploading", ev: bootstrap.Event{Type: bootstrap.EventUploading, Node: join}, want: "worker-1: uploading the installer\n"},
+		{name: "downloading", ev: bootstrap.Event{Type: bootstrap.EventDownloading, Node: join, URL: "https://get.k3s.io"}, want: "worker-1: downloading the installer from https://get.k3s.io\n"},
+		{name: "installing", ev: bootstrap.Event{Type: bootstrap.EventInstalling, Node: join}, want: "worker-1: running the installer\n"},
+		{name: "kubeconfig", ev: bootstrap.Event{Type: bootstrap.EventKubeconfig, Node: upgrade}, want: "vps-1: fetching the kubeconfig\n"},
+		{name: "done says nothing", ev: bootstrap.Event{Type: bootstrap.EventDone, Node: upgrade}, want: ""},
+		{name: "failed", ev: bootstrap.Event{Type: bootstrap.EventFailed, Node: upgrade, Err: errors.New("boom")}, want: "vps-1: failed\n"},
+		{
+			name: "names and hosts from specs are escaped",
+			ev: bootstrap.Event{Type: bootstrap.EventConnecting, Node: bootstrap.NodePlan{Node: bootstrap.Node{
+				Name: "::error::x\x1b[2J", Target: remote.Target{User: "root", Host: "h\nost", Port: 22}}}},
+			want: `\x3a:error::x\x1b[2J: connecting to root@h\nost:22` + "\n",
+		},
+		{
+			name: "plan table escapes too",
+			ev: bootstrap.Event{Type: bootstrap.EventPlan, Plan: []bootstrap.NodePlan{{
+				Node: bootstrap.Node{Name: "a\rb", Role: "server", Target: remote.Target{User: "root", Host: "h\x1b]0;x\x07", Port: 22}}, Version: "v1", Action: bootstrap.ActionInstall}}},
+			want: "NODE  ROLE    TARGET                 CURRENT  DESIRED  ACTION   WHY\n" +
+				`a\rb  server  root@h\x1b]0;x\x07:22  -        v1       install  -` + "\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
