@@ -16,7 +16,6 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
-	"golang.org/x/crypto/ssh"
 
 	"kcloud.dev/kcloud/internal/testenv"
 )
@@ -27,26 +26,19 @@ import (
 // log lines above, and one line per node that went through every step and
 // ends done. The per-node plain lines are not there.
 func TestBootstrapProgressOnATerminal(t *testing.T) {
-	key := testenv.NewClientKey(t)
-	k3s := testenv.NewK3s(t)
-	server := testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{key.Public}})
-	agent := testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{key.Public}})
-	specs := bootstrapSpecs(t, server, agent, ssh.FingerprintSHA256(server.HostKeys()[0]))
-	dir := t.TempDir()
-	knownHosts, kubeconfig := filepath.Join(dir, "known_hosts"), filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(knownHosts, []byte(agent.KnownHostsLine(agent.HostKeys()[0])), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	n := newBootstrapNodes(t)
+	server, agent := n.server, n.agent
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "bootstrap", "--known-hosts", knownHosts, "--installer", k3s.Installer,
-		"--kubeconfig-out", kubeconfig, "--node-root", k3s.Roots, specs)
+	cmd := exec.CommandContext(ctx, exe, "bootstrap", "--known-hosts", n.knownHosts, "--installer", n.k3s.Installer,
+		"--kubeconfig-out", kubeconfig, "--node-root", n.k3s.Roots, n.specs)
 	cmd.Env = append(os.Environ(), "KCLOUD_TEST_MAIN=1", "CI=", "TERM=xterm", "NO_COLOR=1", "SSH_AUTH_SOCK=",
-		"VPS_SSH_KEY="+string(key.PEM), "VPS_HOST="+server.Host, "WORKER_HOST="+agent.Host)
+		"VPS_SSH_KEY="+string(n.key.PEM), "VPS_HOST="+server.Host, "WORKER_HOST="+agent.Host)
 	const cols, rows = 200, 40
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
 	if err != nil {

@@ -59,22 +59,37 @@ spec:
 	return dir
 }
 
+// bootstrapNodes are a server and an agent, each a real sshd that accepts
+// key, with the stand-in K3s; specs names them (the server's host key
+// pinned in it) and knownHosts vouches for the agent.
+type bootstrapNodes struct {
+	key               *testenv.ClientKey
+	k3s               *testenv.K3s
+	server, agent     *testenv.SSHD
+	specs, knownHosts string
+}
+
+func newBootstrapNodes(t *testing.T) *bootstrapNodes {
+	t.Helper()
+	n := &bootstrapNodes{key: testenv.NewClientKey(t), k3s: testenv.NewK3s(t)}
+	n.server = testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{n.key.Public}})
+	n.agent = testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{n.key.Public}})
+	n.specs = bootstrapSpecs(t, n.server, n.agent, ssh.FingerprintSHA256(n.server.HostKeys()[0]))
+	n.knownHosts = filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(n.knownHosts, []byte(n.agent.KnownHostsLine(n.agent.HostKeys()[0])), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestBootstrapCommand drives kcloud bootstrap end to end against two real
 // sshds with the stand-in K3s, the way CI runs it: the key in $VPS_SSH_KEY,
 // the server's host key pinned in the spec, the agent's in a known_hosts
 // file.
 func TestBootstrapCommand(t *testing.T) {
-	key := testenv.NewClientKey(t)
-	k3s := testenv.NewK3s(t)
-	server := testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{key.Public}})
-	agent := testenv.StartSSHD(t, testenv.SSHDOptions{AuthorizedKeys: []ssh.PublicKey{key.Public}})
-	specs := bootstrapSpecs(t, server, agent, ssh.FingerprintSHA256(server.HostKeys()[0]))
-	out := t.TempDir()
-	knownHosts := filepath.Join(out, "known_hosts")
-	if err := os.WriteFile(knownHosts, []byte(agent.KnownHostsLine(agent.HostKeys()[0])), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(out, "kubeconfig")
+	n := newBootstrapNodes(t)
+	key, k3s, server, agent, specs, knownHosts := n.key, n.k3s, n.server, n.agent, n.specs, n.knownHosts
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte("stale\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
