@@ -27,6 +27,12 @@ func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
 	cmd.Flags().BoolVar(&f.allowDataLoss, "allow-data-loss", false, "delete PersistentVolumeClaims, Namespaces, CRDs and detach-annotated objects when pruning, instead of detaching them")
 }
 
+// lockDuration is how long the apply lock outlives its last renewal;
+// zero is inventory.DefaultLockDuration. Only tests change it: the crash
+// loop shortens it in the kcloud processes it kills, so that the next apply
+// takes their lock over in seconds, as it would after 30 s.
+var lockDuration time.Duration
+
 // options are the run's options; events are logged.
 func (f *applyFlags) options(g *globals, tables *spec.Tables) (apply.Options, error) {
 	if f.timeout <= 0 {
@@ -42,7 +48,7 @@ func (f *applyFlags) options(g *globals, tables *spec.Tables) (apply.Options, er
 		AllowEmpty:     f.allowEmpty,
 		AllowMassPrune: f.allowMassPrune,
 		Redactor:       g.red,
-		Lock:           inventory.LockOptions{Holder: inventory.DefaultHolder()},
+		Lock:           inventory.LockOptions{Holder: inventory.DefaultHolder(), Duration: lockDuration},
 		Events:         func(e apply.Event) { printer.LogEvent(g.log, e) },
 	}, nil
 }

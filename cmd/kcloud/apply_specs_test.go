@@ -71,15 +71,7 @@ spec:
 `)
 	// The whole platform, with no --env or --layer, owns the cluster: it
 	// gets an API server of its own, away from the other tests' stacks.
-	srv, err := testenv.StartAPIServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	// Every chart installs: the steps with --wait wait for their Jobs.
-	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
-		return testenv.ChartOutcome{Log: "deployed\n"}
-	})
+	srv := platformServer(t)
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := srv.WriteKubeconfig(kc); err != nil {
 		t.Fatal(err)
@@ -339,6 +331,22 @@ spec:
 			t.Errorf("status does not count the drift of l4-prod:\n%s", stdout)
 		}
 	})
+}
+
+// platformServer starts an API server of the test's own for the whole
+// platform, with the stand-in Helm controller installing every chart (the
+// steps with --wait wait for their Jobs).
+func platformServer(t *testing.T) *testenv.APIServer {
+	t.Helper()
+	srv, err := testenv.StartAPIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
+		return testenv.ChartOutcome{Log: "deployed\n"}
+	})
+	return srv
 }
 
 // tail keeps the end of long output for failure messages.

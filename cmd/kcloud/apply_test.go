@@ -29,9 +29,13 @@ import (
 
 // TestMain shares one test API server between the package's tests. With
 // KCLOUD_TEST_MAIN=1 the test binary is kcloud itself: the SIGKILL test
-// runs it as a separate process.
+// runs it as a separate process; KCLOUD_TEST_LOCK_DURATION shortens its
+// apply lock (the crash loop's killed runs).
 func TestMain(m *testing.M) {
 	if os.Getenv("KCLOUD_TEST_MAIN") == "1" {
+		if d, err := time.ParseDuration(os.Getenv("KCLOUD_TEST_LOCK_DURATION")); err == nil {
+			lockDuration = d
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()

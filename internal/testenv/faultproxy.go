@@ -74,6 +74,8 @@ type FaultProxy struct {
 	downUntil time.Time
 	counts    map[string]int
 	faults    int
+
+	hooks hooks
 }
 
 // NewFaultProxy starts a proxy in front of the API server cfg points at,
@@ -195,6 +197,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(f.Status)
 		fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected fault: %d","code":%d}`, f.Status, f.Status)
+	case p.serveHooked(w, r):
 	default:
 		p.rp.ServeHTTP(w, r)
 	}

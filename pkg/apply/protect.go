@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/cli-utils/pkg/common"
+	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -61,8 +63,26 @@ func (r *runner) protectInventory(ctx context.Context, stack string) error {
 // reattach gives objects kcloud detached earlier (its labels, the detach
 // annotation, no inventory) back to this stack's inventory, so that
 // rendering them again (a re-added environment) does not need --adopt.
-// Objects kcloud never managed still do.
+// Objects kcloud never managed still do. The inventory lists them before
+// they name it: a run killed in between leaves no object naming an
+// inventory that does not list it.
 func (r *runner) reattach(ctx context.Context, stack string, changes []diff.Change) error {
+	var ids object.ObjMetadataSet
+	for _, ch := range changes {
+		if ch.Reattach {
+			ids = append(ids, ch.Ref().ID())
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	invClient, err := inventory.NewClient(r.c)
+	if err != nil {
+		return err
+	}
+	if _, err := invClient.Merge(inventory.Info(stack), ids, common.DryRunNone); err != nil {
+		return fmt.Errorf("take %s back into the inventory of stack %s: %w", refList(refsOf(ids)), stack, err)
+	}
 	for _, ch := range changes {
 		if !ch.Reattach {
 			continue
@@ -73,6 +93,14 @@ func (r *runner) reattach(ctx context.Context, stack string, changes []diff.Chan
 		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref(), Op: OpApply, Action: change.Reattach, Outcome: Done, Message: "detached earlier, rendered again"})
 	}
 	return nil
+}
+
+func refsOf(ids object.ObjMetadataSet) []change.Ref {
+	refs := make([]change.Ref, len(ids))
+	for i, id := range ids {
+		refs[i] = change.RefFromID(id)
+	}
+	return refs
 }
 
 // annotate sets one annotation on a live object with a merge patch; an
