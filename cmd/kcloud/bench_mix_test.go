@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
 	"kcloud.dev/kcloud/internal/sopstest"
@@ -157,4 +158,48 @@ func kubectlManifest(b testing.TB, dir string, sel []string) (string, int) {
 		b.Fatal(err)
 	}
 	return path, n
+}
+
+// TestMixTree checks the benchmark's mix against its description: n
+// objects, the kinds in their shares, and variants b and c changing every
+// tenth object and every object but the Namespaces.
+func TestMixTree(t *testing.T) {
+	key := sopstest.MustKey(t)
+	t.Setenv("SOPS_AGE_KEY", key.Identity)
+	const n = 250
+	docs := map[mixVariant][]string{}
+	for _, v := range []mixVariant{'a', 'b', 'c'} {
+		path, got := kubectlManifest(t, mixTree(t, "mix", n, v, key.Recipient), []string{"--env", "mix"})
+		if got != n {
+			t.Fatalf("variant %c: %d objects, want %d", v, got, n)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[v] = strings.Split(string(data), "---\n")[1:]
+	}
+	kinds := map[string]int{}
+	for _, d := range docs['a'] {
+		var o struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(d), &o); err != nil {
+			t.Fatal(err)
+		}
+		kinds[o.Kind]++
+	}
+	want := map[string]int{"Namespace": 2, "Deployment": 45, "Service": 45, "ConfigMap": 98, "Secret": 30, "Certificate": 28, "Issuer": 2}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("kinds (-want +got):\n%s", diff)
+	}
+	for v, want := range map[mixVariant]int{'b': 25, 'c': n - mixNamespaces} {
+		changed := 0
+		for i := range docs['a'] {
+			if docs['a'][i] != docs[v][i] {
+				changed++
+			}
+		}
+		if changed != want {
+			t.Errorf("variant %c changes %d objects, want %d", v, changed, want)
+		}
+	}
 }
