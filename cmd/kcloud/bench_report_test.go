@@ -288,8 +288,9 @@ func gitCommit() string {
 		return "?"
 	}
 	c := strings.TrimSpace(string(out))
-	if st, _ := exec.Command("git", "-C", moduleRoot, "status", "--porcelain", "--untracked-files=no").Output(); len(st) > 0 {
-		c += " with uncommitted changes"
+	// Changes to what builds kcloud, not to its documentation.
+	if st, _ := exec.Command("git", "-C", moduleRoot, "status", "--porcelain", "--untracked-files=no", "--", "*.go", "*.cue", "go.mod", "go.sum").Output(); len(st) > 0 {
+		c += " with uncommitted changes to its code"
 	}
 	return c
 }
