@@ -3,156 +3,325 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
-	"sigs.k8s.io/yaml"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"kcloud.dev/kcloud/internal/sopstest"
-	"kcloud.dev/kcloud/pkg/cache"
+	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/inventory"
-	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/secret"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
-// BenchmarkLive times what a pull request and a merge cost, against the
-// test API server, for kcloud and for kubectl on the same objects (both as
-// processes, both server-side): diff and a no-op apply, for specs/ and for
-// 1,000 objects, and an apply with one change. hack/bench.sh turns the
-// results into medians and ratios.
+// BenchmarkLive times kcloud against kubectl v1.37.2 and against the
+// floor (hack/floor: one server-side-apply PATCH per object from 16
+// workers, unthrottled; its dry-run variant for diffs), all three as
+// processes on the same test API server, field manager kcloud, on the same
+// objects: specs/ (diff, no-op apply), and the object mix (mixTree) at
+// each size of KCLOUD_BENCH_SIZES (default "1000 4000"): first apply (a
+// fresh environment each time), no-op apply, 10 %-changed apply, no-change
+// diff, all-changed diff. Each of KCLOUD_BENCH_COUNT samples (default 5)
+// runs every measurement once per tool, the tools in turn, starting with
+// a different one each sample. With KCLOUD_BENCH_RESULTS set, the medians,
+// ratios and the targets are written there as Markdown (hack/bench.sh:
+// bench/RESULTS.md). KCLOUD_BIN and KCLOUD_FLOOR name the binaries to time
+// (default: built from this tree).
+//
+//	go test ./cmd/kcloud -run '^$' -bench '^BenchmarkLive$' -benchtime 1x -timeout 0
 func BenchmarkLive(b *testing.B) {
-	kubectl := kubectlPath(b)
-	specsDir, _ := specsCopy(b)
-	env := "bench"
+	count, sizes := benchSettings(b)
+	t := newBenchTools(b)
 	key := sopstest.MustKey(b)
 	b.Setenv("SOPS_AGE_KEY", key.Identity)
-	big := writeTree(b, manyObjects(b, env, "a", key.Recipient))
-	big2 := writeTree(b, manyObjects(b, env, "b", key.Recipient))
-
-	for _, tc := range []struct {
-		name string
-		dir  string
-		sel  []string
-	}{
-		{"specs", specsDir, nil},
-		{"1000", big, []string{"--env", env}},
-	} {
-		// Bring the cluster to the plan, and write the same objects for
-		// kubectl as kcloud applies them: same field manager, same
-		// inventory annotation, so both runs are true no-ops.
-		mustKcloud(b, append([]string{"apply", tc.dir, "--wait=false"}, tc.sel...)...)
-		manifest := kubectlManifest(b, tc.dir, tc.sel)
-		kargs := []string{"--kubeconfig", kubeconfig(b), "--server-side", "--field-manager", "kcloud", "--force-conflicts", "-f", manifest}
-		if out, err := exec.Command(kubectl, append([]string{"diff"}, kargs...)...).CombinedOutput(); err != nil {
-			b.Fatalf("kubectl diff is not a no-op after kcloud apply: %v\n%s", err, out)
+	res := newBenchResults(count)
+	for b.Loop() {
+		// specs/ first and alone: its diff and apply see every stack's
+		// inventory, and the mix's stacks are not in specs/.
+		specs := benchSpecsSetup(b, t, res)
+		for s := range count {
+			specs.sample(b, t, res, s)
 		}
-
-		b.Run(tc.name+"/diff/kcloud", func(b *testing.B) {
-			for b.Loop() {
-				mustKcloud(b, append([]string{"diff", tc.dir}, tc.sel...)...)
+		var mixes []*benchMix
+		for _, n := range sizes {
+			mixes = append(mixes, benchMixSetup(b, t, res, n, key.Recipient))
+		}
+		// Sizes inside samples: a run stopped early has as many samples of
+		// each, and RESULTS.md holds them.
+		for s := range count {
+			res.sampleStart()
+			for _, m := range mixes {
+				m.sample(b, t, res, s)
 			}
-		})
-		b.Run(tc.name+"/diff/kubectl", func(b *testing.B) {
-			for b.Loop() {
-				mustRun(b, kubectl, append([]string{"diff"}, kargs...)...)
-			}
-		})
-		b.Run(tc.name+"/apply-noop/kcloud", func(b *testing.B) {
-			for b.Loop() {
-				mustKcloud(b, append([]string{"apply", tc.dir, "--wait=false"}, tc.sel...)...)
-			}
-		})
-		b.Run(tc.name+"/apply-noop/kubectl", func(b *testing.B) {
-			for b.Loop() {
-				mustRun(b, kubectl, append([]string{"apply"}, kargs...)...)
-			}
-		})
+			res.write(b, t, sizes, s+1)
+		}
 	}
-	// One changed value in 1,000 objects: the stack goes through cli-utils.
-	b.Run("1000/apply-1change/kcloud", func(b *testing.B) {
-		dirs := []string{big2, big}
-		i := 0
-		for b.Loop() {
-			mustKcloud(b, "apply", dirs[i%2], "--wait=false", "--env", env)
-			i++
-		}
-		if i%2 == 1 {
-			mustKcloud(b, "apply", big, "--wait=false", "--env", env)
-		}
-	})
+	fmt.Print(res.markdown(b, t, sizes))
 }
 
-// manyObjects is a tree with one L4 component of 1,000 objects: 600
-// ConfigMaps, 200 Services, 100 Secrets (from a sops-encrypted manifest),
-// 100 ServiceAccounts; ConfigMap 0 holds value.
-func manyObjects(b testing.TB, env, value, recipient string) map[string]string {
-	var objs, secrets strings.Builder
-	for i := range 600 {
-		v := "x"
-		if i == 0 {
-			v = value
+func benchSettings(b *testing.B) (count int, sizes []int) {
+	count = 5
+	if s := os.Getenv("KCLOUD_BENCH_COUNT"); s != "" {
+		var err error
+		if count, err = strconv.Atoi(s); err != nil || count < 1 {
+			b.Fatalf("KCLOUD_BENCH_COUNT=%q: want a positive number", s)
 		}
-		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm-%03d}, data: {key: %q, other: \"%d\"}}\n", i, v, i)
 	}
-	for i := range 200 {
-		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: Service, metadata: {name: svc-%03d}, spec: {selector: {app: a%d}, ports: [{port: 80, targetPort: 8080}]}}\n", i, i)
+	for _, f := range strings.Fields(cmpOr(os.Getenv("KCLOUD_BENCH_SIZES"), "1000 4000")) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 100 {
+			b.Fatalf("KCLOUD_BENCH_SIZES: %q: want numbers of objects, at least 100", f)
+		}
+		sizes = append(sizes, n)
 	}
-	for i := range 100 {
-		fmt.Fprintf(&secrets, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: secret-%03d}\nstringData: {token: \"token-value-%03d\"}\n", i, i)
+	return count, sizes
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
 	}
-	for i := range 100 {
-		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ServiceAccount, metadata: {name: sa-%03d}}\n", i)
-	}
-	enc, err := sopstest.Encrypt([]byte(secrets.String()), sopstest.KubernetesRegex, recipient)
+	return s
+}
+
+// The measurements, in the order of the tables.
+const (
+	mFirst     = "first apply"
+	mNoop      = "no-op apply"
+	mChange    = "10 %-changed apply"
+	mDiffNone  = "no-change diff"
+	mDiffAll   = "all-changed diff"
+	toolKcloud = "kcloud"
+	toolKubect = "kubectl"
+	toolFloor  = "floor"
+)
+
+var benchToolNames = []string{toolKcloud, toolKubect, toolFloor}
+
+// benchInput is one set of objects: a spec tree and stack selection for
+// kcloud, the same objects rendered into a manifest for kubectl and the
+// floor.
+type benchInput struct {
+	dir      string
+	sel      []string
+	manifest string
+}
+
+// benchTools runs kcloud, kubectl and the floor as processes.
+type benchTools struct {
+	kcloud, floor, kubectl, kubeconfig, context string
+}
+
+func newBenchTools(b *testing.B) *benchTools {
+	t := &benchTools{kubectl: kubectlPath(b), kubeconfig: kubeconfig(b)}
+	// kcloud apply refuses a server that is not the Cluster's unless the
+	// context is named: name it.
+	cfg, err := clientcmd.LoadFromFile(t.kubeconfig)
 	if err != nil {
 		b.Fatal(err)
 	}
-	comp := strings.Replace(component("many", "L4", env, objs.String()), "  objects:\n", "  manifests: [secrets.yaml]\n  objects:\n", 1)
-	return map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": comp, "secrets.yaml": string(enc)}
-}
-
-// kubectlManifest renders dir as kcloud does and writes the objects with
-// the annotation cli-utils adds.
-func kubectlManifest(b *testing.B, dir string, sel []string) string {
-	b.Helper()
-	tree, diags, err := spec.Load(context.Background(), []string{dir})
-	if err != nil || diags.HasErrors() {
-		b.Fatalf("load %s: %v %v", dir, err, diags)
-	}
-	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: cache.Dir{Path: os.Getenv(cache.EnvDir)}}, Decrypt: secret.Decrypt}
-	if len(sel) == 2 {
-		opts.Env = sel[1]
-	}
-	res, diags := render.Render(context.Background(), tree, opts)
-	if diags.HasErrors() {
-		b.Fatalf("render %s: %v", dir, diags)
-	}
-	var out bytes.Buffer
-	for _, s := range res.Stacks {
-		for _, o := range s.Objects {
-			u := o.DeepCopy()
-			ann := u.GetAnnotations()
-			if ann == nil {
-				ann = map[string]string{}
-			}
-			ann[inventory.OwningAnnotation] = inventory.ID(s.Name)
-			u.SetAnnotations(ann)
-			data, err := yaml.Marshal(u.Object)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out.WriteString("---\n")
-			out.Write(data)
+	t.context = cfg.CurrentContext
+	t.kcloud = os.Getenv("KCLOUD_BIN")
+	t.floor = os.Getenv("KCLOUD_FLOOR")
+	dir := b.TempDir()
+	for _, x := range []struct {
+		path *string
+		pkg  string
+	}{{&t.kcloud, "./cmd/kcloud"}, {&t.floor, "./hack/floor"}} {
+		if *x.path != "" {
+			continue
+		}
+		*x.path = filepath.Join(dir, filepath.Base(x.pkg))
+		cmd := exec.Command("go", "build", "-o", *x.path, x.pkg)
+		cmd.Dir = moduleRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", x.pkg, err, out)
 		}
 	}
-	path := filepath.Join(b.TempDir(), "objects.yaml")
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-		b.Fatal(err)
+	return t
+}
+
+// args is the command line of tool doing verb (apply or diff) on in.
+func (t *benchTools) args(tool, verb string, in benchInput) []string {
+	switch tool {
+	case toolKcloud:
+		args := []string{t.kcloud, verb, in.dir, "--kubeconfig", t.kubeconfig, "--context", t.context, "--log-level", "warn"}
+		if verb == "apply" {
+			args = append(args, "--wait=false")
+		}
+		return append(args, in.sel...)
+	case toolKubect:
+		return []string{t.kubectl, verb, "--kubeconfig", t.kubeconfig, "--server-side", "--field-manager", "kcloud", "--force-conflicts", "-f", in.manifest}
+	default:
+		args := []string{t.floor, "--kubeconfig", t.kubeconfig}
+		if verb == "diff" {
+			args = append(args, "--dry-run")
+		}
+		return append(args, in.manifest)
+	}
+}
+
+// run runs tool and returns its wall time and peak RSS; it fails b unless
+// the tool exits with 0, or, for a diff that finds changes, 1 (the floor
+// compares nothing and always exits 0).
+func (t *benchTools) run(b *testing.B, tool, verb string, in benchInput, changes bool) benchSample {
+	b.Helper()
+	want := 0
+	if verb == "diff" && changes && tool != toolFloor {
+		want = 1
+	}
+	args := t.args(tool, verb, in)
+	cmd := exec.Command(args[0], args[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // stdout: /dev/null
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var exit *exec.ExitError
+	if code := cmd.ProcessState.ExitCode(); code != want || (err != nil && !errors.As(err, &exit)) {
+		b.Fatalf("%s %s: exit %d (want %d): %v\n%s", tool, strings.Join(args[1:], " "), code, want, err, tail(stderr.String()))
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	return benchSample{secs: wall.Seconds(), rss: rss}
+}
+
+// inTurn is the tools in the order of sample s: each sample starts with
+// another tool.
+func inTurn(s int) []string {
+	k := s % len(benchToolNames)
+	return slices.Concat(benchToolNames[k:], benchToolNames[:k])
+}
+
+// benchSpecs is specs/, applied by kcloud: its no-change diff and no-op
+// apply are measured.
+type benchSpecs struct{ in benchInput }
+
+func benchSpecsSetup(b *testing.B, t *benchTools, res *benchResults) *benchSpecs {
+	dir, kubero := specsCopy(b)
+	if kubero != "" {
+		res.specsNote = " without its Kubero components: the operator manifest they pin could not be had offline"
+	}
+	in := benchInput{dir: dir}
+	t.run(b, toolKcloud, "apply", in, false)
+	in.manifest, res.objects["specs/"] = kubectlManifest(b, dir, nil)
+	t.run(b, toolKubect, "diff", in, false) // kubectl sees kcloud's apply as a no-op
+	return &benchSpecs{in: in}
+}
+
+func (x *benchSpecs) sample(b *testing.B, t *benchTools, res *benchResults, s int) {
+	for _, tool := range inTurn(s) {
+		res.add("specs/", mDiffNone, tool, t.run(b, tool, "diff", x.in, false))
+	}
+	for _, tool := range inTurn(s) {
+		res.add("specs/", mNoop, tool, t.run(b, tool, "apply", x.in, false))
+	}
+}
+
+// benchMix is the mix of n objects. kcloud applies environment m<n> once;
+// from then on the three tools apply and diff the same objects (kubectl's
+// and the floor's manifest carry kcloud's inventory annotation), so each
+// tool's no-op is a true no-op and each 10 %-changed apply flips the
+// objects between variants a and b. First applies go to a fresh
+// environment per tool and sample (f<n>s<sample><tool>).
+type benchMix struct {
+	n         int
+	set       string
+	recipient string
+	in        map[mixVariant]benchInput
+	state     mixVariant // the variant the objects hold
+}
+
+func benchMixSetup(b *testing.B, t *benchTools, res *benchResults, n int, recipient string) *benchMix {
+	x := &benchMix{n: n, set: strconv.Itoa(n), recipient: recipient, in: map[mixVariant]benchInput{}, state: 'a'}
+	env := "m" + x.set
+	for _, v := range []mixVariant{'a', 'b', 'c'} {
+		dir := mixTree(b, env, n, v, recipient)
+		sel := []string{"--env", env}
+		x.in[v] = benchInput{dir: dir, sel: sel, manifest: mixManifest(b, dir, sel, n)}
+	}
+	res.objects[x.set] = n
+	t.run(b, toolKcloud, "apply", x.in['a'], false)
+	t.run(b, toolKcloud, "diff", x.in['a'], false)
+	t.run(b, toolKubect, "diff", x.in['a'], false)
+	return x
+}
+
+func (x *benchMix) sample(b *testing.B, t *benchTools, res *benchResults, s int) {
+	fresh := map[string]benchInput{}
+	for _, tool := range benchToolNames {
+		e := fmt.Sprintf("f%ds%d%s", x.n, s, tool[:2])
+		dir := mixTree(b, e, x.n, 'a', x.recipient)
+		sel := []string{"--env", e}
+		fresh[tool] = benchInput{dir: dir, sel: sel, manifest: mixManifest(b, dir, sel, x.n)}
+	}
+	for _, tool := range inTurn(s) {
+		res.add(x.set, mFirst, tool, t.run(b, tool, "apply", fresh[tool], false))
+	}
+	for _, tool := range inTurn(s) {
+		res.add(x.set, mNoop, tool, t.run(b, tool, "apply", x.in[x.state], false))
+	}
+	for _, tool := range inTurn(s) {
+		x.state = 'a' + 'b' - x.state
+		res.add(x.set, mChange, tool, t.run(b, tool, "apply", x.in[x.state], false))
+	}
+	for _, tool := range inTurn(s) {
+		res.add(x.set, mDiffNone, tool, t.run(b, tool, "diff", x.in[x.state], false))
+	}
+	for _, tool := range inTurn(s) {
+		res.add(x.set, mDiffAll, tool, t.run(b, tool, "diff", x.in['c'], true))
+	}
+	for _, in := range fresh {
+		benchCleanup(b, in.sel[1])
+	}
+}
+
+// benchCleanup deletes what a first apply created in environment env, but
+// its two Namespaces (without controllers a deleted Namespace stays
+// Terminating), so that the API server holds the same objects in every
+// sample.
+func benchCleanup(b *testing.B, env string) {
+	b.Helper()
+	ctx := context.Background()
+	client := dynamic.NewForConfigOrDie(testenv.Shared(b).Config())
+	for _, ns := range []string{"data-" + env, "apps-" + env} {
+		for _, r := range []schema.GroupVersionResource{
+			{Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "secrets"},
+			{Version: "v1", Resource: "services"}, {Group: "apps", Version: "v1", Resource: "deployments"},
+			{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}, {Group: "cert-manager.io", Version: "v1", Resource: "issuers"},
+		} {
+			if err := client.Resource(r).Namespace(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+				b.Fatalf("delete %s in %s: %v", r.Resource, ns, err)
+			}
+		}
+	}
+	for _, layer := range []string{"l3-", "l4-"} {
+		err := client.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace("kube-system").Delete(ctx, inventory.Name(layer+env), metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// mixManifest is kubectlManifest of a mix tree, which must hold n objects.
+func mixManifest(b *testing.B, dir string, sel []string, n int) string {
+	path, got := kubectlManifest(b, dir, sel)
+	if got != n {
+		b.Fatalf("render %s: %d objects, want %d", dir, got, n)
 	}
 	return path
 }
@@ -167,24 +336,4 @@ func kubectlPath(b *testing.B) string {
 		b.Fatalf("kubectl not built: run 'make testbin' (%v)", err)
 	}
 	return path
-}
-
-// mustKcloud runs this test binary as kcloud, a process like kubectl.
-func mustKcloud(b testing.TB, args ...string) {
-	b.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := execCommand(exe, append(args, "--kubeconfig", kubeconfig(b), "--log-level", "warn")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("kcloud %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
-	}
-}
-
-func mustRun(b testing.TB, name string, args ...string) {
-	b.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		b.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(string(out)))
-	}
 }
