@@ -172,3 +172,32 @@ func TestCrashLoop1000(t *testing.T) {
 	rig.loop(t, steps, 3)
 	rig.report(t, "1,000 objects")
 }
+
+// manyObjects is a tree with one L4 component of 1,000 objects: 600
+// ConfigMaps, 200 Services, 100 Secrets (from a sops-encrypted manifest),
+// 100 ServiceAccounts; ConfigMap 0 holds value.
+func manyObjects(b testing.TB, env, value, recipient string) map[string]string {
+	var objs, secrets strings.Builder
+	for i := range 600 {
+		v := "x"
+		if i == 0 {
+			v = value
+		}
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm-%03d}, data: {key: %q, other: \"%d\"}}\n", i, v, i)
+	}
+	for i := range 200 {
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: Service, metadata: {name: svc-%03d}, spec: {selector: {app: a%d}, ports: [{port: 80, targetPort: 8080}]}}\n", i, i)
+	}
+	for i := range 100 {
+		fmt.Fprintf(&secrets, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: secret-%03d}\nstringData: {token: \"token-value-%03d\"}\n", i, i)
+	}
+	for i := range 100 {
+		fmt.Fprintf(&objs, "    - {apiVersion: v1, kind: ServiceAccount, metadata: {name: sa-%03d}}\n", i)
+	}
+	enc, err := sopstest.Encrypt([]byte(secrets.String()), sopstest.KubernetesRegex, recipient)
+	if err != nil {
+		b.Fatal(err)
+	}
+	comp := strings.Replace(component("many", "L4", env, objs.String()), "  objects:\n", "  manifests: [secrets.yaml]\n  objects:\n", 1)
+	return map[string]string{"cluster.yaml": clusterYAML(env), "many.yaml": comp, "secrets.yaml": string(enc)}
+}
