@@ -204,8 +204,11 @@ func (e managerEntry) merge(live, applied *unstructured.Unstructured, manager st
 	return r
 }
 
-// normal reports whether obj is as the server would store it (custom
-// resources always are: the server does not normalise them).
+// normal reports whether the server's normalisation keeps every value obj
+// sets (custom resources: the server does not normalise them). It may add
+// what obj leaves out (empty structs): the merge puts obj's values over
+// live's, and only a value normalisation changes could end up equal to
+// live's where obj's differs.
 func (e managerEntry) normal(obj *unstructured.Unstructured) bool {
 	if e.scheme == nil {
 		return true
@@ -214,7 +217,37 @@ func (e managerEntry) normal(obj *unstructured.Unstructured) bool {
 	if err := e.normalize(n); err != nil {
 		return false
 	}
-	return equality.Semantic.DeepEqual(obj.Object, n.Object)
+	return kept(obj.Object, n.Object)
+}
+
+// kept reports whether every value a sets is in b, unchanged.
+func kept(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || (len(x) == 0) != (len(y) == 0) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !kept(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !kept(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 // normalize does to a merged object what the server does before storing
