@@ -75,6 +75,10 @@ environment, a lost file) is only pruned with --allow-empty; an apply that
 would delete more than half of a stack's objects needs --allow-mass-prune;
 specs that render no component at all are refused.
 
+The kubeconfig's server must be the Cluster's apiEndpoint or one of its
+node hosts, unless --context names the context explicitly or
+--allow-other-server is given: a stray KUBECONFIG does not get the platform.
+
 One apply runs at a time: the Lease kube-system/kcloud-lock; 'kcloud unlock'
 removes one a killed run left. Exit 0 when done, 1 on any error.`,
 		Example: `  kcloud apply specs/
@@ -90,6 +94,9 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 				return err
 			}
 			opts.Merger = s.merger
+			if err := guardApply(g, s.c); err != nil {
+				return err
+			}
 			stop := withProgress(cmd.Context(), g, &opts)
 			out, err := apply.Run(cmd.Context(), s.c, s.plan, opts)
 			stop()
@@ -100,6 +107,7 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 	cmd.Flags().BoolVar(&flags.adopt, "adopt", false, "take over existing objects that no inventory owns instead of failing")
 	cmd.Flags().BoolVar(&flags.allowEmpty, "allow-empty", false, "prune stacks whose components render nothing while their inventory is not empty (a removed environment)")
 	cmd.Flags().BoolVar(&flags.allowMassPrune, "allow-mass-prune", false, "let one apply delete more than half of a stack's objects")
+	cmd.Flags().BoolVar(&g.allowOtherServer, "allow-other-server", false, "apply even though the kubeconfig's server is neither the Cluster's apiEndpoint nor one of its nodes (naming --context does the same)")
 	addSelectFlags(cmd, &layer, &env)
 	return cmd
 }
@@ -123,7 +131,7 @@ func applyAdvice(err error) error {
 		return err // says it already
 	}
 	if errors.Is(err, inventory.ErrLockLost) {
-		return fmt.Errorf("%w: another run took over or 'kcloud unlock' removed it; nothing was deleted after that", err)
+		return fmt.Errorf("%w: another run took over or 'kcloud unlock' removed it; nothing was written after that", err)
 	}
 	return err
 }

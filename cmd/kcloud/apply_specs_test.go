@@ -78,7 +78,7 @@ spec:
 	}
 	kcLive := func(t *testing.T, args ...string) (int, string, string) {
 		t.Helper()
-		return kcloud(t, append(args, "--kubeconfig", kc, "--log-format", "json")...)
+		return kcloud(t, append(args, "--kubeconfig", kc, "--context", testContext, "--log-format", "json")...)
 	}
 	cs := kubernetes.NewForConfigOrDie(srv.Config())
 	dyn := dynamic.NewForConfigOrDie(srv.Config())

@@ -81,8 +81,14 @@ func typed(t testing.TB) kubernetes.Interface {
 // kcLive runs kcloud against the shared API server.
 func kcLive(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	return kcloud(t, append(args, "--kubeconfig", kubeconfig(t), "--log-format", "json")...)
+	return kcloud(t, append(args, "--kubeconfig", kubeconfig(t), "--context", testContext, "--log-format", "json")...)
 }
+
+// testContext is the context of the test API server's kubeconfig (what
+// controller-runtime's envtest names it). Its server, 127.0.0.1, is not the
+// test trees' cluster: the tests name the context, as a user who means it
+// does, to get past the wrong-cluster guard.
+const testContext = "envtest"
 
 // writeTree writes a spec tree and returns its directory.
 func writeTree(t testing.TB, files map[string]string) string {
@@ -266,7 +272,7 @@ func TestApplyReleasesLockOnInterrupt(t *testing.T) {
 	// it to become ready from then on.
 	applied := &eventWaiter{want: []string{`"kind":"Deployment"`, `"status":"created"`}, seen: make(chan struct{})}
 	go func() {
-		done <- run(ctx, []string{"apply", dir, "--env", env, "--timeout", "1m", "--kubeconfig", kubeconfig(t), "--log-format", "json"}, io.Discard, applied)
+		done <- run(ctx, []string{"apply", dir, "--env", env, "--timeout", "1m", "--kubeconfig", kubeconfig(t), "--context", testContext, "--log-format", "json"}, io.Discard, applied)
 	}()
 	cs := typed(t)
 	// Interrupt it while it waits for the Deployment.
@@ -348,7 +354,7 @@ func TestApplyKilledMidwayLeavesNoOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--log-format", "json")
+	cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--context", testContext, "--log-format", "json")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -590,7 +596,7 @@ func TestTenAppliesAtOnce(t *testing.T) {
 	}
 	results := make(chan result, 10)
 	for range 10 {
-		cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--log-format", "json")
+		cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--context", testContext, "--log-format", "json")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

@@ -51,6 +51,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			if err != nil {
 				return atLeast(exitDiffErr, err)
 			}
+			warnDiff(g, s.c)
 			opts := s.diffOptions(g)
 			opts.AllowDataLoss = flags.allowDataLoss
 			opts.ReadOnly = diff.ReadOnlyIfForbidden

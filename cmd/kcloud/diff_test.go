@@ -42,7 +42,7 @@ spec:
 		{[]string{"apply", "--wait=false"}, exitFailed},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
-			code, _, stderr := kcloud(t, append(tc.args, dir, "--env", env, "--kubeconfig", kc)...)
+			code, _, stderr := kcloud(t, append(tc.args, dir, "--env", env, "--kubeconfig", kc, "--context", testContext)...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\n%s", code, tc.code, stderr)
 			}

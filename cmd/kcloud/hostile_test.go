@@ -179,7 +179,7 @@ func TestHostileInputRejected(t *testing.T) {
 			}
 			before := proxy.Writes()
 			for _, args := range [][]string{{"diff", dir}, {"apply", dir, "--wait=false"}} {
-				code, stdout, stderr := kcloud(t, append(args, "--kubeconfig", kc, "--log-format", "json")...)
+				code, stdout, stderr := kcloud(t, append(args, "--kubeconfig", kc, "--context", "proxy", "--log-format", "json")...)
 				if code == 0 || code == 1 && args[0] == "diff" && !strings.Contains(stderr, "invalid specs") {
 					t.Errorf("%s: exit %d, want a refusal\n%s%s", args[0], code, stdout, stderr)
 				}

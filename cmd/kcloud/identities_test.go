@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"kcloud.dev/kcloud/pkg/identity"
 )
 
 func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
@@ -80,7 +82,7 @@ func TestIdentities(t *testing.T) {
 		if _, err := reader.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "intruder"}}, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
 			t.Errorf("create Namespace: %v, want forbidden", err)
 		}
-		if code, _, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", diffKC, "--log-format", "json"); code == exitOK {
+		if code, _, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", diffKC, "--context", identity.DiffName, "--log-format", "json"); code == exitOK {
 			t.Errorf("apply with the diff identity succeeded\n%s", stderr)
 		}
 		if _, err := typed(t).CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -89,7 +91,7 @@ func TestIdentities(t *testing.T) {
 	})
 
 	t.Run("apply with the apply identity", func(t *testing.T) {
-		code, stdout, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", applyKC, "--log-format", "json")
+		code, stdout, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", applyKC, "--context", identity.ApplyName, "--log-format", "json")
 		if code != exitOK {
 			t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
 		}
@@ -106,7 +108,7 @@ func TestIdentities(t *testing.T) {
 		if _, err := writer.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
 			t.Errorf("apply identity binds cluster-admin: %v, want forbidden", err)
 		}
-		if code, stdout, stderr := kcloud(t, "apply", changed, "--env", env, "--kubeconfig", applyKC, "--log-format", "json"); code != exitOK {
+		if code, stdout, stderr := kcloud(t, "apply", changed, "--env", env, "--kubeconfig", applyKC, "--context", identity.ApplyName, "--log-format", "json"); code != exitOK {
 			t.Fatalf("second apply: exit %d\n%s%s", code, stdout, stderr)
 		}
 	})

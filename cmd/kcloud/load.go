@@ -94,6 +94,7 @@ func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Opt
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	g.cluster = tree.Cluster
 	res, diags := renderTree(ctx, g, tree, opts)
 	if diags.HasErrors() {
 		return nil, nil, nil, reportDiagnostics(g, diags)
@@ -126,7 +127,11 @@ func renderTree(ctx context.Context, g *globals, tree *spec.Tree, opts render.Op
 // KUBECONFIG name, once per command; tables (nil: none) give the hints of
 // unserved kinds.
 func connect(g *globals, tables *spec.Tables) (*kube.Clients, error) {
-	opts := kube.Options{Kubeconfig: g.kubeconfig, Context: g.context, Warnings: kube.WarningLogger(g.log, g.red.String)}
+	if g.apiAttempts < 1 {
+		return nil, withCode(exitUsage, fmt.Errorf("--api-attempts %d: must be at least 1", g.apiAttempts))
+	}
+	opts := kube.Options{Kubeconfig: g.kubeconfig, Context: g.context, Warnings: kube.WarningLogger(g.log, g.red.String),
+		Retry: kube.Retry{Attempts: g.apiAttempts}, Log: g.log}
 	if tables != nil {
 		opts.Hint = tables.Hint
 	}

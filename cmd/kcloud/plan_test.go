@@ -73,7 +73,7 @@ spec:
 `,
 	})
 	run := func(args ...string) (int, string, string) {
-		return kcloud(t, append(args, "--kubeconfig", kc, "--log-format", "json")...)
+		return kcloud(t, append(args, "--kubeconfig", kc, "--context", testContext, "--log-format", "json")...)
 	}
 
 	code, stdout, stderr := run("diff", dir)

@@ -21,7 +21,7 @@ func TestApplyProgressOnATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("script", "-qec", exe+" apply "+tree+" --env "+env+" --kubeconfig "+kubeconfig(t), "/dev/null")
+	cmd := exec.Command("script", "-qec", exe+" apply "+tree+" --env "+env+" --kubeconfig "+kubeconfig(t)+" --context "+testContext, "/dev/null")
 	cmd.Env = append(os.Environ(), "KCLOUD_TEST_MAIN=1", "CI=", "TERM=xterm", "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/redact"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Exit codes shared by every command; diff uses 1 for "changes".
@@ -52,6 +53,15 @@ type globals struct {
 	logFormat  string
 	// manifestCache is --manifest-cache: the pinned URL manifest cache.
 	manifestCache string
+	// apiAttempts is --api-attempts: how often a request that failed
+	// transiently is sent at most.
+	apiAttempts int
+	// contextSet and allowOtherServer say the cluster was chosen on
+	// purpose: --context given, or --allow-other-server (the wrong-cluster
+	// guard).
+	contextSet, allowOtherServer bool
+	// cluster is the loaded tree's Cluster, for the wrong-cluster guard.
+	cluster *spec.Cluster
 
 	stdout, stderr io.Writer
 	// log writes to stderr through red, which learns the plan's Secret
@@ -117,6 +127,7 @@ cluster to do it.`,
 				return withCode(exitUsage, err)
 			}
 			g.log = log
+			g.contextSet = cmd.Flags().Changed("context")
 			kube.RouteKlog(log, g.red.String)
 			cmd.SetContext(log.WithContext(cmd.Context()))
 			return nil
@@ -124,7 +135,8 @@ cluster to do it.`,
 	}
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&g.context, "context", "", "kubeconfig context to use")
+	f.StringVar(&g.context, "context", "", "kubeconfig context to use (naming it also tells apply that its server is the right cluster)")
+	f.IntVar(&g.apiAttempts, "api-attempts", kube.DefaultRetryAttempts, "how often an API request that failed transiently (5xx, 429, a dropped connection) is sent at most, with exponential backoff; 1 disables retries")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&g.logFormat, "log-format", "", "log format: console or json (default json when not a terminal or CI=true)")
 	f.StringVar(&g.manifestCache, "manifest-cache", "", "directory of the pinned URL manifest cache (default $KCLOUD_MANIFEST_CACHE, else kcloud/manifests in the user cache directory)")

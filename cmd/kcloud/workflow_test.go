@@ -132,7 +132,11 @@ func TestExampleWorkflowSteps(t *testing.T) {
       data: {value: `+value+`}
 `)
 	}
-	commitTree(t, repo, "main", map[string]*string{"specs/cluster.yaml": ptr(clusterYAML()), "specs/app.yaml": ptr(app("one"))})
+	// The tree's node is the test API server's host, as a real tree's
+	// apiEndpoint is its cluster's: the workflow's apply passes the
+	// wrong-cluster guard without --context, as a user's does.
+	cluster := strings.Replace(clusterYAML(), "host: 10.0.0.1", "host: 127.0.0.1", 1)
+	commitTree(t, repo, "main", map[string]*string{"specs/cluster.yaml": ptr(cluster), "specs/app.yaml": ptr(app("one"))})
 	base := strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))
 	commitTree(t, repo, "change", map[string]*string{"specs/app.yaml": ptr(app("two"))})
 	head := strings.TrimSpace(git(t, repo, "rev-parse", "HEAD"))

@@ -43,6 +43,13 @@ type Fault struct {
 	RetryAfter time.Duration
 	Latency    time.Duration
 	Drop       bool
+	// Hold, when set, holds the request until it is closed (or the client
+	// gives up), before the rest of the fault applies.
+	Hold <-chan struct{}
+	// Lost forwards the request to the API server, then drops the
+	// connection instead of answering: the write landed, its answer was
+	// lost.
+	Lost bool
 }
 
 // Rule injects a Fault into the requests it matches.
@@ -58,6 +65,12 @@ type Rule struct {
 	// no limit.
 	Times int
 	Fault Fault
+	// Faults, when set, are injected in turn instead of Fault (mixed
+	// faults: the first firing gets Faults[0], the next Faults[1], …).
+	Faults []Fault
+	// When, when set, must also accept the request. It is called with
+	// the proxy locked: it must not call the proxy.
+	When func(*http.Request) bool
 
 	seen, fired int
 }
@@ -180,6 +193,13 @@ func (p *FaultProxy) Faults() int {
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	f, down := p.decide(r)
+	if f.Hold != nil {
+		select {
+		case <-f.Hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):
@@ -189,6 +209,9 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case down || f.Drop:
+		drop(w)
+	case f.Lost:
+		p.rp.ServeHTTP(httptest.NewRecorder(), r)
 		drop(w)
 	case f.Status != 0:
 		if f.RetryAfter > 0 {
@@ -220,12 +243,18 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, bool) {
 		if len(rule.Verbs) > 0 && !slices.Contains(rule.Verbs, verb) || !strings.Contains(r.URL.Path, rule.Path) {
 			continue
 		}
+		if rule.When != nil && !rule.When(r) {
+			continue
+		}
 		rule.seen++
 		if rule.Every > 1 && rule.seen%rule.Every != 0 {
 			continue
 		}
 		rule.fired++
 		p.faults++
+		if len(rule.Faults) > 0 {
+			return rule.Faults[(rule.fired-1)%len(rule.Faults)], false
+		}
 		return rule.Fault, false
 	}
 	return Fault{}, false

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"kcloud.dev/kcloud/pkg/change"
@@ -245,6 +247,18 @@ func (r *runner) acquire(ctx context.Context) (context.Context, func(), error) {
 		return ctx, nil, err
 	}
 	r.lock = lock
+	// Every write of the run, cli-utils' included, first checks the lock
+	// on our clock: a run stalled past its lock's expiry stops before its
+	// next write, even one already being retried.
+	r.c.SetWriteGate(func(req *http.Request) error {
+		if strings.HasSuffix(req.URL.Path, lockPath) {
+			return nil // the lock's own renewals and release
+		}
+		if err := lock.Valid(); err != nil {
+			return fmt.Errorf("%s %s not sent: %w", req.Method, req.URL.Path, err)
+		}
+		return nil
+	})
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
@@ -255,23 +269,22 @@ func (r *runner) acquire(ctx context.Context) (context.Context, func(), error) {
 	}()
 	return ctx, func() {
 		cancel()
+		r.c.SetWriteGate(nil)
 		if err := lock.Release(ctx); err != nil {
 			r.emit(Event{Type: Warning, Message: "release the apply lock", Err: err})
 		}
 	}, nil
 }
 
+// lockPath is the API path of the lock Lease.
+const lockPath = "/apis/coordination.k8s.io/v1/namespaces/" + inventory.Namespace + "/leases/" + inventory.LockName
+
 // lockLost names the lost lock as the cause of err when it is.
 func (r *runner) lockLost(err error) error {
-	if r.lock == nil || errors.Is(err, inventory.ErrLockLost) {
+	if r.lock == nil || errors.Is(err, inventory.ErrLockLost) || r.lock.Valid() == nil {
 		return err
 	}
-	select {
-	case <-r.lock.Lost():
-		return fmt.Errorf("%w: stopped before deleting anything more (%v)", inventory.ErrLockLost, err)
-	default:
-		return err
-	}
+	return fmt.Errorf("%w: stopped before its next write (%v)", inventory.ErrLockLost, err)
 }
 
 // checkLock fails when the lock was lost; dry runs hold none.

@@ -53,13 +53,14 @@ func Info(stack string) cliinv.Info {
 	return cliinv.WrapInventoryInfoObj(cm)
 }
 
-// NewClient returns the cli-utils inventory client for c.
+// NewClient returns the cli-utils inventory client for c, with its writes
+// made safe to retry.
 func NewClient(c *kube.Clients) (cliinv.Client, error) {
 	ic, err := cliinv.ClusterClientFactory{StatusPolicy: cliinv.StatusPolicyNone}.NewClient(c.Factory)
 	if err != nil {
 		return nil, fmt.Errorf("inventory client: %w", err)
 	}
-	return ic, nil
+	return retryingClient{Client: ic}, nil
 }
 
 // Stack is one inventory found in the cluster.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -16,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
+
+	"kcloud.dev/kcloud/pkg/kube"
 )
 
 // LockName is the Lease that makes applies take turns.
@@ -71,10 +74,13 @@ type Lock struct {
 	lease *coordinationv1.Lease
 	// renewed is when, on our clock, the last write of ours succeeded.
 	renewed time.Time
-	lost    chan struct{}
-	once    sync.Once
-	stop    context.CancelFunc
-	done    chan struct{}
+	// deadline is when the lock expires on our clock without another
+	// renewal; read without l.mu.
+	deadline atomic.Pointer[time.Time]
+	lost     chan struct{}
+	once     sync.Once
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // DefaultHolder names this process: user@host pid N and a random nonce, so
@@ -111,7 +117,7 @@ func Acquire(ctx context.Context, c kubernetes.Interface, opts LockOptions) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	l.lease, l.renewed = lease, start
+	l.setRenewed(lease, start)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.stop = cancel
 	go l.renew(rctx)
@@ -146,6 +152,15 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 	wrap := func(err error) error {
 		return fmt.Errorf("take the apply lock %s/%s: %w", Namespace, LockName, err)
 	}
+	transient := 0
+	// pending is when the first of our writes whose outcome is unknown
+	// was sent: if one landed, the lock is valid from then.
+	var pending time.Time
+	unknown := func(start time.Time) {
+		if pending.IsZero() {
+			pending = start
+		}
+	}
 	for {
 		start := l.clock.Now()
 		lease, err := leases.Create(ctx, l.want(), metav1.CreateOptions{})
@@ -153,7 +168,23 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 			return lease, start, nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
+			if !l.again(ctx, err, &transient) {
+				return nil, start, wrap(err)
+			}
+			unknown(start)
+		}
+		// A write whose answer was lost may have landed: the Lease is
+		// ours if it names our holder (the nonce makes it unique), valid
+		// from our first write.
+		mine, err := l.mine(ctx)
+		if err != nil {
+			if l.again(ctx, err, &transient) {
+				continue
+			}
 			return nil, start, wrap(err)
+		}
+		if mine != nil && !pending.IsZero() {
+			return mine, pending, nil
 		}
 		cur, err := l.awaitExpiry(ctx)
 		if err != nil {
@@ -177,10 +208,48 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 			return lease, start, nil
 		case apierrors.IsConflict(err), apierrors.IsNotFound(err):
 			continue // someone else moved first: look again
+		case l.again(ctx, err, &transient):
+			unknown(start) // it may have landed: look again
+			continue
 		default:
 			return nil, start, wrap(err)
 		}
 	}
+}
+
+// maxTransient bounds how often taking the lock starts over after a
+// transient error (the transport has retried what it safely could).
+const maxTransient = 5
+
+// again reports whether taking the lock should start over after err, and
+// waits before it does.
+func (l *Lock) again(ctx context.Context, err error, n *int) bool {
+	if !kube.IsTransient(err) || *n >= maxTransient || ctx.Err() != nil {
+		return false
+	}
+	*n++
+	select {
+	case <-ctx.Done():
+		return false
+	case <-l.clock.After(time.Duration(*n) * 200 * time.Millisecond):
+		return true
+	}
+}
+
+// mine returns the Lease when it names this run as its holder: a write of
+// ours whose answer was lost landed after all.
+func (l *Lock) mine(ctx context.Context) (*coordinationv1.Lease, error) {
+	cur, err := l.client.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.Spec.HolderIdentity != nil && *cur.Spec.HolderIdentity == l.holder {
+		return cur, nil
+	}
+	return nil, nil
 }
 
 // awaitExpiry watches the existing Lease. It returns a *HeldError as soon
@@ -273,6 +342,8 @@ func (l *Lock) renew(ctx context.Context) {
 
 // renewOnce writes a new renewTime over the Lease as we last wrote it; any
 // other write since (a takeover, an unlock) makes it fail: the lock is lost.
+// A conflict may also be our own renewal landing twice (its answer was lost
+// and it was sent again): the Lease still names us then, and is kept.
 func (l *Lock) renewOnce(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -283,21 +354,55 @@ func (l *Lock) renewOnce(ctx context.Context) error {
 	start := l.clock.Now()
 	now := metav1.NewMicroTime(start)
 	next.Spec.RenewTime = &now
-	updated, err := l.client.CoordinationV1().Leases(Namespace).Update(ctx, next, metav1.UpdateOptions{})
-	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+	leases := l.client.CoordinationV1().Leases(Namespace)
+	updated, err := leases.Update(ctx, next, metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) {
+		updated, err = l.mine(ctx)
+		if err == nil && updated == nil {
+			return ErrLockLost
+		}
+		if err == nil && (updated.Spec.RenewTime == nil || !updated.Spec.RenewTime.Equal(&now)) {
+			l.lease = updated // ours, written by an earlier attempt: renew over it next time
+			return nil
+		}
+	}
+	if apierrors.IsNotFound(err) {
 		return ErrLockLost
 	}
 	if err != nil {
 		return err
 	}
-	l.lease, l.renewed = updated, start
+	l.setRenewed(updated, start)
 	return nil
+}
+
+// setRenewed records a write of ours that succeeded. l.mu is held.
+func (l *Lock) setRenewed(lease *coordinationv1.Lease, at time.Time) {
+	l.lease, l.renewed = lease, at
+	deadline := at.Add(l.duration)
+	l.deadline.Store(&deadline)
 }
 
 // expired reports whether our last successful write is a whole duration
 // old on our clock: another run may have taken the lock by now. l.mu is
 // held.
 func (l *Lock) expired() bool { return l.clock.Since(l.renewed) >= l.duration }
+
+// Valid fails when the lock is lost or has expired on our clock, without
+// asking the API server and without waiting for a renewal in flight: what
+// every write of a run asks before it is sent.
+func (l *Lock) Valid() error {
+	select {
+	case <-l.lost:
+		return ErrLockLost
+	default:
+	}
+	if d := l.deadline.Load(); d == nil || !l.clock.Now().Before(*d) {
+		l.markLost()
+		return ErrLockLost
+	}
+	return nil
+}
 
 // Check verifies, against the API server, that the lock is still ours and
 // has not expired under a stalled run. It is what runs before anything is

@@ -2,7 +2,10 @@ package kube
 
 import (
 	"fmt"
+	"net/http"
+	"sync/atomic"
 
+	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
@@ -36,6 +39,11 @@ type Options struct {
 	Burst int
 	// Warnings receives the API server's warnings; nil drops them.
 	Warnings rest.WarningHandler
+	// Retry bounds the retries of requests that failed transiently.
+	Retry Retry
+	// Log receives what the clients log themselves (retries, at debug
+	// level); the zero value drops it.
+	Log zerolog.Logger
 	// Hint says why an API group may not be served (the schema's API group
 	// table); nil gives a generic hint.
 	Hint func(group string) string
@@ -57,6 +65,17 @@ type Clients struct {
 	Factory cmdutil.Factory
 
 	hint func(group string) string
+	gate *atomic.Pointer[WriteGate]
+}
+
+// SetWriteGate makes every request that would change the cluster ask gate
+// first, retries included; nil removes it. Dry runs are not writes.
+func (c *Clients) SetWriteGate(gate WriteGate) {
+	if gate == nil {
+		c.gate.Store(nil)
+		return
+	}
+	c.gate.Store(&gate)
 }
 
 // New loads the kubeconfig like kubectl does and builds the clients.
@@ -85,6 +104,13 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 	if cfg.Burst == 0 {
 		cfg.Burst = DefaultBurst
 	}
+	gate := &atomic.Pointer[WriteGate]{}
+	rt := &retrier{policy: opts.Retry.withDefaults(), log: opts.Log, gate: gate}
+	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
+		c := *rt
+		c.next = next
+		return &c
+	})
 	cfg.WarningHandler = opts.Warnings
 	if cfg.WarningHandler == nil {
 		cfg.WarningHandler = rest.NoWarnings{}
@@ -113,6 +139,7 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 		Mapper:    mapper,
 		Factory:   cmdutil.NewFactory(getter),
 		hint:      opts.Hint,
+		gate:      gate,
 	}, nil
 }
 
