@@ -357,14 +357,21 @@ func (l *Lock) renewOnce(ctx context.Context) error {
 	leases := l.client.CoordinationV1().Leases(Namespace)
 	updated, err := leases.Update(ctx, next, metav1.UpdateOptions{})
 	if apierrors.IsConflict(err) {
-		updated, err = l.mine(ctx)
-		if err == nil && updated == nil {
+		mine, err := l.mine(ctx)
+		if err != nil {
+			return err
+		}
+		if mine == nil {
 			return ErrLockLost
 		}
-		if err == nil && (updated.Spec.RenewTime == nil || !updated.Spec.RenewTime.Equal(&now)) {
-			l.lease = updated // ours, written by an earlier attempt: renew over it next time
-			return nil
+		// Still ours: an earlier renewal landed though its answer was lost.
+		// It was sent at its renewTime, read from our clock.
+		at := l.renewed
+		if mine.Spec.RenewTime != nil && mine.Spec.RenewTime.After(at) {
+			at = mine.Spec.RenewTime.Time
 		}
+		l.setRenewed(mine, at)
+		return nil
 	}
 	if apierrors.IsNotFound(err) {
 		return ErrLockLost

@@ -31,8 +31,8 @@ type Retry struct {
 	Initial, Max time.Duration
 }
 
-// DefaultRetryAttempts gives a request about 20 s (0.25+0.5+1+2+4+5+5 s, less
-// jitter) to get through: an API server restart or a load balancer
+// DefaultRetryAttempts gives a request 9 to 18 s of waits (0.25+0.5+1+2+4+5+5
+// s, jittered) to get through: an API server restart or a load balancer
 // failover, not an outage.
 const DefaultRetryAttempts = 8
 
