@@ -17,8 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
-
-	"kcloud.dev/kcloud/pkg/kube"
 )
 
 // LockName is the Lease that makes applies take turns.
@@ -35,20 +33,6 @@ var ErrLockLost = errors.New("the apply lock " + Namespace + "/" + LockName + " 
 
 // ErrNotLocked is returned by Unlock when there is no lock.
 var ErrNotLocked = errors.New("no apply lock " + Namespace + "/" + LockName)
-
-// HeldError says another run holds the lock.
-type HeldError struct {
-	Holder string
-	// Age is how long ago the holder took the lock, by the holder's clock.
-	Age time.Duration
-	// ExpiresIn is how long the lock stays valid without another renewal.
-	ExpiresIn time.Duration
-}
-
-func (e *HeldError) Error() string {
-	return fmt.Sprintf("another apply holds the lock %s/%s: %s, for %s (it expires %s after its last renewal, in %s); if that run is gone, run 'kcloud unlock'",
-		Namespace, LockName, e.Holder, e.Age.Round(time.Second), DefaultLockDuration, e.ExpiresIn.Round(time.Second))
-}
 
 // LockOptions tune Acquire; the zero value is what kcloud uses.
 type LockOptions struct {
@@ -175,16 +159,18 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 		}
 		// A write whose answer was lost may have landed: the Lease is
 		// ours if it names our holder (the nonce makes it unique), valid
-		// from our first write.
-		mine, err := l.mine(ctx)
-		if err != nil {
-			if l.again(ctx, err, &transient) {
-				continue
+		// from the first such write.
+		if !pending.IsZero() {
+			mine, err := l.mine(ctx)
+			if err != nil {
+				if l.again(ctx, err, &transient) {
+					continue
+				}
+				return nil, start, wrap(err)
 			}
-			return nil, start, wrap(err)
-		}
-		if mine != nil && !pending.IsZero() {
-			return mine, pending, nil
+			if mine != nil {
+				return mine, pending, nil
+			}
 		}
 		cur, err := l.awaitExpiry(ctx)
 		if err != nil {
@@ -215,41 +201,6 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 			return nil, start, wrap(err)
 		}
 	}
-}
-
-// maxTransient bounds how often taking the lock starts over after a
-// transient error (the transport has retried what it safely could).
-const maxTransient = 5
-
-// again reports whether taking the lock should start over after err, and
-// waits before it does.
-func (l *Lock) again(ctx context.Context, err error, n *int) bool {
-	if !kube.IsTransient(err) || *n >= maxTransient || ctx.Err() != nil {
-		return false
-	}
-	*n++
-	select {
-	case <-ctx.Done():
-		return false
-	case <-l.clock.After(time.Duration(*n) * 200 * time.Millisecond):
-		return true
-	}
-}
-
-// mine returns the Lease when it names this run as its holder: a write of
-// ours whose answer was lost landed after all.
-func (l *Lock) mine(ctx context.Context) (*coordinationv1.Lease, error) {
-	cur, err := l.client.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if cur.Spec.HolderIdentity != nil && *cur.Spec.HolderIdentity == l.holder {
-		return cur, nil
-	}
-	return nil, nil
 }
 
 // awaitExpiry watches the existing Lease. It returns a *HeldError as soon
@@ -303,16 +254,6 @@ func leaseDuration(lease *coordinationv1.Lease) time.Duration {
 		return time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
 	}
 	return DefaultLockDuration
-}
-
-// heldError describes a live lease just seen renewed: it stays valid for
-// expiresIn on our clock. Age is only shown, from the holder's clock.
-func heldError(lease *coordinationv1.Lease, now time.Time, expiresIn time.Duration) *HeldError {
-	e := &HeldError{Holder: *lease.Spec.HolderIdentity, ExpiresIn: expiresIn}
-	if lease.Spec.AcquireTime != nil {
-		e.Age = max(now.Sub(lease.Spec.AcquireTime.Time), 0)
-	}
-	return e
 }
 
 // Holder is the identity this lock is held under.
@@ -463,48 +404,4 @@ func (l *Lock) Release(ctx context.Context) error {
 		return fmt.Errorf("release the apply lock %s/%s: %w", Namespace, LockName, err)
 	}
 	return nil
-}
-
-// Unlock deletes the lock whoever holds it, and returns the Lease it
-// removed: for a run that was killed and left its lock.
-func Unlock(ctx context.Context, c kubernetes.Interface) (*coordinationv1.Lease, error) {
-	leases := c.CoordinationV1().Leases(Namespace)
-	cur, err := leases.Get(ctx, LockName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, ErrNotLocked
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the apply lock: %w", err)
-	}
-	err = leases.Delete(ctx, LockName, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
-	if apierrors.IsNotFound(err) {
-		return nil, ErrNotLocked
-	}
-	if err != nil {
-		return nil, fmt.Errorf("delete the apply lock: %w", err)
-	}
-	return cur, nil
-}
-
-// Held returns a *HeldError describing the current lock, or nil when there
-// is none (for status). It looks once, so it cannot tell a live holder from
-// a dead one: ExpiresIn is estimated from the holder's renewTime and may be
-// off by the clocks' skew.
-func Held(ctx context.Context, c kubernetes.Interface) (*HeldError, error) {
-	cur, err := c.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the apply lock: %w", err)
-	}
-	if cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity == "" {
-		return nil, nil
-	}
-	now := time.Now()
-	left := leaseDuration(cur)
-	if cur.Spec.RenewTime != nil {
-		left = max(cur.Spec.RenewTime.Add(left).Sub(now), 0)
-	}
-	return heldError(cur, now, left), nil
 }

@@ -1,7 +1,12 @@
 package inventory
 
 import (
+	"context"
 	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"sigs.k8s.io/cli-utils/pkg/apis/actuation"
 	"sigs.k8s.io/cli-utils/pkg/common"
@@ -51,4 +56,39 @@ func again(write func() error) error {
 		}
 		time.Sleep(time.Duration(n) * 200 * time.Millisecond)
 	}
+}
+
+// maxTransient bounds how often taking the lock starts over after a
+// transient error (the transport has retried what it safely could).
+const maxTransient = 5
+
+// again reports whether taking the lock should start over after err, and
+// waits before it does.
+func (l *Lock) again(ctx context.Context, err error, n *int) bool {
+	if !kube.IsTransient(err) || *n >= maxTransient || ctx.Err() != nil {
+		return false
+	}
+	*n++
+	select {
+	case <-ctx.Done():
+		return false
+	case <-l.clock.After(time.Duration(*n) * 200 * time.Millisecond):
+		return true
+	}
+}
+
+// mine returns the Lease when it names this run as its holder: a write of
+// ours whose answer was lost landed after all.
+func (l *Lock) mine(ctx context.Context) (*coordinationv1.Lease, error) {
+	cur, err := l.client.CoordinationV1().Leases(Namespace).Get(ctx, LockName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.Spec.HolderIdentity != nil && *cur.Spec.HolderIdentity == l.holder {
+		return cur, nil
+	}
+	return nil, nil
 }
