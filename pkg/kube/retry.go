@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,7 +63,8 @@ func (r Retry) backoff(n int) time.Duration {
 }
 
 // RetryError says a request was given up on: the API server did not answer
-// it, or kept answering with transient errors, through the whole budget.
+// it through the whole budget. (When it kept answering with errors, the
+// last answer is returned as it is.)
 // It deliberately does not unwrap to the last network error, so that
 // client-go does not retry it again on top.
 type RetryError struct {
@@ -137,7 +139,11 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		last = outcome(resp, err)
 		wait = max(wait, t.policy.backoff(attempt))
 		if attempt >= t.policy.Attempts || req.Context().Err() != nil {
-			discard(resp)
+			if resp != nil { // the server's own answer says more than we could
+				resp.Header.Del("Retry-After")
+				t.log.Debug().Str("method", req.Method).Str("path", req.URL.Path).Int("attempts", attempt).Msg("API request: retries spent")
+				return resp, nil
+			}
 			return nil, &RetryError{Server: req.URL.Host, Method: req.Method + " " + req.URL.Path, Attempts: attempt, Elapsed: time.Since(start), Last: last}
 		}
 		discard(resp)
@@ -168,9 +174,25 @@ func (t *retrier) judge(req *http.Request, resp *http.Response, err error, safe 
 	case code >= 500 && code != http.StatusNotImplemented:
 		// Discovery is left to client-go: an aggregated API that is down
 		// answers 503 for as long as it is down, and discovery tolerates it.
-		return safe && !isDiscovery(req.URL.Path), ra, true
+		return safe && !isDiscovery(req.URL.Path) && !invalidApply(resp), ra, true
 	}
 	return false, 0, true
+}
+
+// invalidApply reports whether resp is the 500 a server-side apply of an
+// object that does not fit its schema gets (an unknown field under strict
+// validation): the apiserver answers it as an internal error, but it is
+// the object's, and the same every time. The text is structured-merge-diff's
+// https://github.com/kubernetes/apimachinery/blob/v0.37.2/pkg/util/managedfields/internal/structuredmerge.go#L147
+// The body is read and put back.
+func invalidApply(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusInternalServerError || resp.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	return err == nil && bytes.Contains(body, []byte("failed to create typed patch object"))
 }
 
 // repeatable reports whether sending req twice has the effect of sending it

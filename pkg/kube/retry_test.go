@@ -221,3 +221,19 @@ func TestRetryBudgetIsNotMultiplied(t *testing.T) {
 		t.Errorf("GETs sent: %d, want %d", n, fastRetry.Attempts)
 	}
 }
+
+// TestRetryKeepsTheServersAnswer: an apply the server refuses as an
+// internal error because the object does not fit its schema is not
+// retried, and its message reaches the caller.
+func TestRetryKeepsTheServersAnswer(t *testing.T) {
+	p, c := proxied(t)
+	body := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"strict","namespace":"default"},"datta":{"a":"b"}}`
+	_, err := c.Typed.CoreV1().ConfigMaps("default").Patch(context.Background(), "strict", types.ApplyPatchType, []byte(body),
+		metav1.PatchOptions{FieldManager: kube.FieldManager, FieldValidation: "Strict", DryRun: []string{metav1.DryRunAll}})
+	if err == nil || !strings.Contains(err.Error(), "field not declared in schema") {
+		t.Errorf("err = %v, want the server's message", err)
+	}
+	if n := p.Count(testenv.VerbPatch); n != 1 {
+		t.Errorf("patches sent: %d, want 1", n)
+	}
+}
