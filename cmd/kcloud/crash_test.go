@@ -134,7 +134,7 @@ func newCrashState(t *testing.T, name, dir string, sel []string, flags ...string
 
 // args are the arguments of a kcloud command on s through kubeconfig kc.
 func (s *crashState) args(cmd, kc string) []string {
-	args := append([]string{cmd, s.dir, "--kubeconfig", kc, "--log-format", "json"}, s.sel...)
+	args := append([]string{cmd, s.dir, "--kubeconfig", kc, "--context", "proxy", "--log-format", "json"}, s.sel...)
 	if cmd == "apply" {
 		args = append(args, s.flags...)
 	}
