@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -594,9 +595,28 @@ func TestTenAppliesAtOnce(t *testing.T) {
 		code   int
 		stderr string
 	}
+	// "At once" on a loaded machine: the proxy holds every run's first
+	// request for the lock until all ten have sent one.
+	proxy, err := testenv.NewFaultProxy(testenv.Shared(t).Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := proxy.WriteKubeconfig(kc); err != nil {
+		t.Fatal(err)
+	}
+	all := make(chan struct{})
+	arrived := 0
+	proxy.Inject(testenv.Rule{Path: "/leases", Times: 10, Fault: testenv.Fault{Hold: all}, When: func(*http.Request) bool {
+		if arrived++; arrived == 10 {
+			close(all)
+		}
+		return true
+	}})
 	results := make(chan result, 10)
 	for range 10 {
-		cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kubeconfig(t), "--context", testContext, "--log-format", "json")
+		cmd := execCommand(exe, "apply", dir, "--env", env, "--wait=false", "--kubeconfig", kc, "--context", "proxy", "--log-format", "json")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
