@@ -43,6 +43,17 @@ const KubernetesRegex = "^(data|stringData)$"
 // Steps as in getsops/sops v3.13.3 cmd/sops/encrypt.go and
 // cmd/sops/common/common.go (EncryptTree).
 func Encrypt(plain []byte, encryptedRegex string, recipients ...string) ([]byte, error) {
+	md := sops.Metadata{EncryptedRegex: encryptedRegex}
+	if encryptedRegex == "" {
+		md.UnencryptedSuffix = "_unencrypted" // sops' default
+	}
+	return EncryptWith(plain, md, recipients...)
+}
+
+// EncryptWith encrypts a YAML stream to the recipients with the rules of
+// md (its suffixes, regexes and MACOnlyEncrypted; the keys, version and
+// MAC are set here), as 'sops encrypt' does.
+func EncryptWith(plain []byte, md sops.Metadata, recipients ...string) ([]byte, error) {
 	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
 	branches, err := store.LoadPlainFile(plain)
 	if err != nil {
@@ -56,10 +67,7 @@ func Encrypt(plain []byte, encryptedRegex string, recipients ...string) ([]byte,
 		}
 		group = append(group, k)
 	}
-	md := sops.Metadata{KeyGroups: []sops.KeyGroup{group}, EncryptedRegex: encryptedRegex, Version: version.Version}
-	if encryptedRegex == "" {
-		md.UnencryptedSuffix = "_unencrypted" // sops' default
-	}
+	md.KeyGroups, md.Version = []sops.KeyGroup{group}, version.Version
 	tree := sops.Tree{Branches: branches, Metadata: md}
 	svcs := []keyservice.KeyServiceClient{keyservice.NewLocalClient()}
 	dataKey, errs := tree.GenerateDataKeyWithKeyServices(svcs)
@@ -77,6 +85,34 @@ func Encrypt(plain []byte, encryptedRegex string, recipients ...string) ([]byte,
 		return nil, err
 	}
 	return store.EmitEncryptedFile(tree)
+}
+
+// Decrypt is sops' own decryption of a YAML stream (getsops/sops v3.13.3
+// decrypt/decrypt.go), with the keys sops finds: what kcloud's own must
+// give.
+func Decrypt(src []byte) ([]byte, error) {
+	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
+	tree, err := store.LoadEncryptedFile(src)
+	if err != nil {
+		return nil, err
+	}
+	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{keyservice.NewLocalClient()}, nil)
+	if err != nil {
+		return nil, err
+	}
+	cipher := aes.NewCipher()
+	mac, err := tree.Decrypt(key, cipher)
+	if err != nil {
+		return nil, err
+	}
+	want, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
+	if err != nil {
+		return nil, err
+	}
+	if want != mac {
+		return nil, fmt.Errorf("MAC mismatch")
+	}
+	return store.EmitPlainFile(tree.Branches)
 }
 
 // MustKey is NewKey for tests: it fails t on error.

@@ -1,4 +1,6 @@
 // Package secret decrypts SOPS-encrypted YAML files in memory, with the
-// keys sops itself finds (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, …). Nothing
-// decrypted is ever written to disk.
+// age keys sops itself finds (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, sops' default
+// keys file). It implements the sops file format with filippo.io/age and the
+// standard library only, so that kcloud links none of sops' KMS clients.
+// Nothing decrypted is ever written to disk.
 package secret

@@ -1,17 +1,15 @@
 package secret
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/getsops/sops/v3/aes"
-	"github.com/getsops/sops/v3/config"
-	"github.com/getsops/sops/v3/keyservice"
-	"github.com/getsops/sops/v3/logging"
-	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // KeyError says that no key at hand decrypts a file's data key: none is
@@ -28,47 +26,203 @@ func (e *KeyError) Unwrap() error { return e.Err }
 // contents: it was changed without sops.
 var ErrIntegrity = errors.New("its MAC does not verify: the file was changed without sops (or is corrupt)")
 
+// sopsKey is the top-level key sops keeps its metadata under; the first
+// document's is the file's
+// (https://github.com/getsops/sops/blob/v3.13.3/stores/metadata.go, ExtractMetadata).
+const sopsKey = "sops"
+
 // Decrypt decrypts a SOPS-encrypted YAML stream (every document, the
 // format the sops CLI writes) and returns the plaintext YAML, without the
-// sops metadata. It does what sops' decrypt package does, without the
-// other file formats. A missing or wrong key is a *KeyError; a MAC that
-// does not verify is ErrIntegrity.
+// sops metadata. A missing or wrong key is a *KeyError; a MAC or a value
+// that does not verify is ErrIntegrity. Only age recipients, a single key
+// group and the value types str, int, float, bool and comment are
+// supported; anything else is an error naming it.
 //
-// Upstream flow followed: getsops/sops v3.13.3, decrypt/decrypt.go
-// (https://github.com/getsops/sops/blob/v3.13.3/decrypt/decrypt.go).
+// The format is sops v3.13.3's: the data key from age/keysource.go, the
+// values from aes/cipher.go, the walk and the MAC from sops.go, the YAML
+// layout from stores/yaml/store.go
+// (https://github.com/getsops/sops/tree/v3.13.3).
 func Decrypt(src []byte) ([]byte, error) {
-	quietOnce.Do(quiet)
-	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
-	tree, err := store.LoadEncryptedFile(src)
+	docs, md, err := load(src)
 	if err != nil {
-		return nil, fmt.Errorf("read sops metadata: %w", err)
+		return nil, err
 	}
-	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{keyservice.NewLocalClient()}, nil)
+	key, err := dataKey(md)
 	if err != nil {
-		return nil, &KeyError{Err: err}
+		return nil, err
 	}
-	cipher := aes.NewCipher()
-	mac, err := tree.Decrypt(key, cipher)
+	w, err := newWalker(md, key)
 	if err != nil {
-		// A value whose authentication tag fails: changed by hand.
-		return nil, fmt.Errorf("%w: %v", ErrIntegrity, err)
+		return nil, err
 	}
-	want, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
-	if err != nil {
-		return nil, fmt.Errorf("%w: the MAC itself: %v", ErrIntegrity, err)
+	for _, d := range docs {
+		if err := w.document(d); err != nil {
+			return nil, err
+		}
 	}
-	if want != mac {
-		return nil, ErrIntegrity
+	if err := w.verify(md); err != nil {
+		return nil, err
 	}
-	return store.EmitPlainFile(tree.Branches)
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(4) // sops' YAML store default (IndentDefault)
+	for _, d := range docs {
+		if err := enc.Encode(d); err != nil {
+			return nil, fmt.Errorf("write plaintext yaml: %w", err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("write plaintext yaml: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
-var quietOnce sync.Once
-
-// quiet silences sops' own loggers: they write colored text straight to
-// stderr, past kcloud's log format; what they say kcloud's errors say.
-func quiet() {
-	for _, l := range logging.Loggers {
-		l.SetOutput(io.Discard)
+// load parses the documents, takes the sops metadata out of them and
+// returns both.
+func load(src []byte) ([]*yaml.Node, *metadata, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var docs []*yaml.Node
+	var md *metadata
+	for {
+		d := new(yaml.Node)
+		if err := dec.Decode(d); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("read sops file: %w", err)
+		}
+		var dup any
+		if err := d.Decode(&dup); err != nil { // duplicate keys, as sops checks
+			return nil, nil, fmt.Errorf("read sops file: %w", err)
+		}
+		if len(d.Content) == 0 || d.Content[0].Kind == yaml.ScalarNode && d.Content[0].ShortTag() == "!!null" {
+			d.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}} // sops writes {}
+			docs = append(docs, d)
+			continue
+		}
+		root := d.Content[0]
+		if root.Kind != yaml.MappingNode {
+			return nil, nil, errors.New("read sops file: a document that is not a mapping is not supported")
+		}
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value != sopsKey {
+				continue
+			}
+			if len(docs) == 0 {
+				md = new(metadata)
+				if err := root.Content[i+1].Decode(md); err != nil {
+					return nil, nil, fmt.Errorf("read sops metadata: %w", err)
+				}
+			}
+			keepComments(root, i)
+			root.Content = slices.Delete(root.Content, i, i+2)
+			break
+		}
+		docs = append(docs, d)
 	}
+	if md == nil {
+		return nil, nil, errors.New("read sops metadata: the first document has no sops key: not encrypted with sops")
+	}
+	return docs, md, md.check()
+}
+
+// keepComments moves the comments on the sops key at root.Content[i] to a
+// neighbour before the key is removed: a document's trailing comments end
+// up there when sops appends its metadata, and they stay in sops' tree
+// (https://github.com/getsops/sops/blob/v3.13.3/stores/yaml/store.go).
+func keepComments(root *yaml.Node, i int) {
+	k := root.Content[i]
+	c := joinComments(k.HeadComment, k.LineComment, k.FootComment)
+	switch {
+	case c == "":
+	case i >= 2:
+		prev := root.Content[i-2]
+		prev.FootComment = joinComments(prev.FootComment, c)
+	case len(root.Content) > 2:
+		next := root.Content[i+2]
+		next.HeadComment = joinComments(c, next.HeadComment)
+	default:
+		root.HeadComment = joinComments(root.HeadComment, c)
+	}
+}
+
+// metadata is the part of sops' metadata kcloud reads
+// (https://github.com/getsops/sops/blob/v3.13.3/stores/stores.go, Metadata).
+type metadata struct {
+	Age                     []ageKey   `yaml:"age"`
+	KeyGroups               []keyGroup `yaml:"key_groups"`
+	ShamirThreshold         int        `yaml:"shamir_threshold"`
+	LastModified            string     `yaml:"lastmodified"`
+	MAC                     string     `yaml:"mac"`
+	UnencryptedSuffix       string     `yaml:"unencrypted_suffix"`
+	EncryptedSuffix         string     `yaml:"encrypted_suffix"`
+	UnencryptedRegex        string     `yaml:"unencrypted_regex"`
+	EncryptedRegex          string     `yaml:"encrypted_regex"`
+	UnencryptedCommentRegex string     `yaml:"unencrypted_comment_regex"`
+	EncryptedCommentRegex   string     `yaml:"encrypted_comment_regex"`
+	MACOnlyEncrypted        bool       `yaml:"mac_only_encrypted"`
+	// Other holds the other kinds of master keys (kms, pgp, …), to name them.
+	Other map[string]any `yaml:",inline"`
+}
+
+type keyGroup struct {
+	Age   []ageKey       `yaml:"age"`
+	Other map[string]any `yaml:",inline"`
+}
+
+// ageKey is one age recipient and the data key encrypted to it, armored.
+type ageKey struct {
+	Recipient string `yaml:"recipient"`
+	Enc       string `yaml:"enc"`
+}
+
+// otherKeyKinds are the master key kinds sops has besides age.
+var otherKeyKinds = []string{"kms", "gcp_kms", "azure_kv", "hc_vault", "hckms", "pgp"}
+
+// check refuses the features kcloud does not implement.
+func (m *metadata) check() error {
+	switch {
+	case len(m.KeyGroups) > 1:
+		return fmt.Errorf("read sops metadata: %d key groups (shamir_threshold %d) are not supported by kcloud: use one group of age recipients", len(m.KeyGroups), m.ShamirThreshold)
+	case m.UnencryptedCommentRegex != "":
+		return errors.New("read sops metadata: unencrypted_comment_regex is not supported by kcloud")
+	case m.EncryptedCommentRegex != "":
+		return errors.New("read sops metadata: encrypted_comment_regex is not supported by kcloud")
+	}
+	if _, err := m.lastModified(); err != nil {
+		return fmt.Errorf("read sops metadata: lastmodified: %w", err)
+	}
+	return nil
+}
+
+// lastModified is the MAC's additional data: lastmodified as RFC 3339
+// (https://github.com/getsops/sops/blob/v3.13.3/stores/stores.go and
+// decrypt/decrypt.go).
+func (m *metadata) lastModified() (string, error) {
+	t, err := time.Parse(time.RFC3339, m.LastModified)
+	if err != nil {
+		return "", err
+	}
+	return t.Format(time.RFC3339), nil
+}
+
+// ageKeys returns the file's age entries, or an error naming the key
+// kinds it has instead.
+func (m *metadata) ageKeys() ([]ageKey, error) {
+	keys, other := m.Age, m.Other
+	if len(m.KeyGroups) == 1 {
+		keys, other = m.KeyGroups[0].Age, m.KeyGroups[0].Other
+	}
+	if len(keys) > 0 {
+		return keys, nil
+	}
+	var kinds []string
+	for _, k := range otherKeyKinds {
+		if v, ok := other[k].([]any); ok && len(v) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, errors.New("the file has no age recipient")
+	}
+	return nil, fmt.Errorf("the file has no age recipient, only %s keys, which kcloud does not decrypt", strings.Join(kinds, ", "))
 }
