@@ -255,3 +255,12 @@ func TestDecryptKeySources(t *testing.T) {
 		}
 	})
 }
+
+func TestTypedHidesValue(t *testing.T) {
+	for _, typ := range []string{"int", "float", "bool"} {
+		_, err := typed("hunter2", typ)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("typed(%q): err %v, want an error without the value", typ, err)
+		}
+	}
+}

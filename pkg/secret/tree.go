@@ -274,20 +274,27 @@ func (w *walker) open(s, ad string) (text, typ string, err error) {
 	return string(plain), m[4], nil
 }
 
-// typed turns decrypted text into its value by the type sops recorded.
+// typed turns decrypted text into its value by the type sops recorded. Its
+// errors never contain the text: it is a secret.
 func typed(text, typ string) (any, error) {
+	var v any
+	var err error
 	switch typ {
 	case "str":
 		return text, nil
 	case "int":
-		return strconv.Atoi(text)
+		v, err = strconv.Atoi(text)
 	case "float":
-		return strconv.ParseFloat(text, 64)
+		v, err = strconv.ParseFloat(text, 64)
 	case "bool":
-		return strconv.ParseBool(text)
+		v, err = strconv.ParseBool(text)
 	default:
 		return nil, fmt.Errorf("values of sops type %q are not supported by kcloud", typ)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("the decrypted value is not a valid %s", typ)
+	}
+	return v, nil
 }
 
 // macBytes is a value as sops hashes it (sops.go, ToBytes).
