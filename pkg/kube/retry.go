@@ -138,7 +138,11 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		last = outcome(resp, err)
 		wait = max(wait, t.policy.backoff(attempt))
-		if attempt >= t.policy.Attempts || req.Context().Err() != nil {
+		if err := req.Context().Err(); err != nil {
+			discard(resp) // the caller gave up: that is the answer
+			return nil, err
+		}
+		if attempt >= t.policy.Attempts {
 			if resp != nil { // the server's own answer says more than we could
 				resp.Header.Del("Retry-After")
 				t.log.Debug().Str("method", req.Method).Str("path", req.URL.Path).Int("attempts", attempt).Msg("API request: retries spent")
