@@ -120,10 +120,10 @@ func (c *crdConverter) TypedToObject(v *typed.TypedValue) (runtime.Object, error
 
 // builtinSchema is client-go's whole built-in schema, read from the type
 // of a ConfigMap.
-func builtinSchema(b builtinConverter) (*smdschema.Schema, error) {
+func builtinSchema(b Builtin) (*smdschema.Schema, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
-	tv, err := b.tc.ObjectToTyped(u)
+	tv, err := b.Types.ObjectToTyped(u)
 	if err != nil {
 		return nil, err
 	}

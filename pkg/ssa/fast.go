@@ -3,6 +3,7 @@ package ssa
 import (
 	"bytes"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -29,12 +30,9 @@ var stripped = fieldpath.NewSet(
 )
 
 // maxUpdateManagers is where the server starts merging the entries of
-// update managers, on any write (managedfields.DefaultMaxUpdateManagers).
+// update managers, on any write (DefaultMaxUpdateManagers in
+// https://github.com/kubernetes/apimachinery/blob/v0.37.2/pkg/util/managedfields/internal/fieldmanager.go).
 const maxUpdateManagers = 10
-
-// lastApplied is kubectl's annotation, which the server's field manager
-// rewrites on every apply to an object that has it.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // fastVerdict is what the field sets alone tell.
 type fastVerdict int
@@ -60,8 +58,9 @@ const (
 // recorded fields differ from planned's, applying changes the manager's
 // entry. Anything else is unknown, for the full merge to decide.
 func fast(tc managedfields.TypeConverter, live, planned *unstructured.Unstructured, manager string) fastVerdict {
+	// The server rewrites kubectl's last-applied annotation on every apply.
 	entries := live.GetManagedFields()
-	if len(entries) > maxUpdateManagers || live.GetAnnotations()[lastApplied] != "" {
+	if len(entries) > maxUpdateManagers || live.GetAnnotations()[corev1.LastAppliedConfigAnnotation] != "" {
 		return unknown
 	}
 	var recorded []byte

@@ -9,15 +9,12 @@ import (
 	"sync"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
-	"k8s.io/client-go/applyconfigurations"
-	clientscheme "k8s.io/client-go/kubernetes/scheme"
 )
 
 // Verdict is what the local merge decided.
@@ -70,16 +67,10 @@ type Options struct {
 // for built-in kinds, the CRD's schema for custom resources. Safe for
 // concurrent use.
 type Merger struct {
-	opts    Options
-	builtin []builtinConverter
+	opts Options
 
 	mu       sync.Mutex
 	managers map[schema.GroupVersionKind]managerEntry
-}
-
-type builtinConverter struct {
-	scheme *runtime.Scheme
-	tc     managedfields.TypeConverter
 }
 
 type managerEntry struct {
@@ -93,16 +84,7 @@ type managerEntry struct {
 
 // NewMerger returns a Merger for a cluster described by opts.
 func NewMerger(opts Options) *Merger {
-	ext := runtime.NewScheme()
-	_ = apiextensionsv1.AddToScheme(ext)
-	return &Merger{
-		opts: opts,
-		builtin: []builtinConverter{
-			{scheme: clientscheme.Scheme, tc: applyconfigurations.NewTypeConverter(clientscheme.Scheme)},
-			{scheme: ext, tc: apiextensionsac.NewTypeConverter(ext)},
-		},
-		managers: map[schema.GroupVersionKind]managerEntry{},
-	}
+	return &Merger{opts: opts, managers: map[schema.GroupVersionKind]managerEntry{}}
 }
 
 // podKind is mutated on update by built-in admission (LimitRanger) even
@@ -291,10 +273,10 @@ func (m *Merger) manager(gvk schema.GroupVersionKind) managerEntry {
 
 func (m *Merger) newManager(gvk schema.GroupVersionKind) managerEntry {
 	conv := sameVersion{}
-	for _, b := range m.builtin {
-		if b.scheme.Recognizes(gvk) {
-			fm, err := managedfields.NewDefaultFieldManager(b.tc, conv, noDefaults{}, conv, gvk, gvk.GroupVersion(), "", nil)
-			return managerEntry{fm: fm, tc: b.tc, scheme: b.scheme, err: err}
+	for _, b := range Builtins() {
+		if b.Scheme.Recognizes(gvk) {
+			fm, err := managedfields.NewDefaultFieldManager(b.Types, conv, noDefaults{}, conv, gvk, gvk.GroupVersion(), "", nil)
+			return managerEntry{fm: fm, tc: b.Types, scheme: b.Scheme, err: err}
 		}
 	}
 	i := slices.IndexFunc(m.opts.CRDs, func(c *apiextensionsv1.CustomResourceDefinition) bool {
@@ -303,7 +285,7 @@ func (m *Merger) newManager(gvk schema.GroupVersionKind) managerEntry {
 	if i < 0 {
 		return managerEntry{err: fmt.Errorf("kind %s is neither built in nor defined by a CRD of the cluster: no merge types", gvk.GroupKind())}
 	}
-	builtin, err := builtinSchema(m.builtin[0])
+	builtin, err := builtinSchema(Builtins()[0])
 	if err != nil {
 		return managerEntry{err: err}
 	}

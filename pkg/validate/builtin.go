@@ -5,17 +5,12 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"sync"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/managedfields"
-	"k8s.io/client-go/applyconfigurations"
-	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
+
+	"kcloud.dev/kcloud/pkg/ssa"
 )
 
 // builtinType is the server-side-apply schema of one built-in kind.
@@ -24,38 +19,16 @@ type builtinType struct {
 	ref    smdschema.TypeRef
 }
 
-// builtins resolves built-in kinds to their structured-merge-diff types:
-// client-go's for the core API groups, apiextensions-apiserver's for
-// CustomResourceDefinition. Both parse their schema on first use only.
-type builtins struct {
-	once       sync.Once
-	converters []builtinConverter
-}
-
-type builtinConverter struct {
-	scheme *runtime.Scheme
-	tc     managedfields.TypeConverter
-}
-
-func (b *builtins) init() {
-	ext := runtime.NewScheme()
-	_ = apiextensionsv1.AddToScheme(ext)
-	b.converters = []builtinConverter{
-		{scheme: clientscheme.Scheme, tc: applyconfigurations.NewTypeConverter(clientscheme.Scheme)},
-		{scheme: ext, tc: apiextensionsac.NewTypeConverter(ext)},
-	}
-}
-
-// lookup returns the type of gvk, or false when it is not built in.
-func (b *builtins) lookup(gvk schema.GroupVersionKind) (*builtinType, bool) {
-	b.once.Do(b.init)
-	for _, c := range b.converters {
-		if !c.scheme.Recognizes(gvk) {
+// lookupBuiltin returns the type of gvk among ssa.Builtins (parsed once
+// per process), or false when it is not built in.
+func lookupBuiltin(gvk schema.GroupVersionKind) (*builtinType, bool) {
+	for _, c := range ssa.Builtins() {
+		if !c.Scheme.Recognizes(gvk) {
 			continue
 		}
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
-		tv, err := c.tc.ObjectToTyped(u)
+		tv, err := c.Types.ObjectToTyped(u)
 		if err != nil {
 			continue
 		}

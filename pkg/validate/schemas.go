@@ -8,15 +8,14 @@ import (
 // Schemas knows the schema of every kind it can check. Each schema is
 // compiled once, whatever the number of objects of its kind.
 type Schemas struct {
-	builtins *builtins
-	builtin  map[schema.GroupVersionKind]*builtinType
-	crds     map[schema.GroupVersionKind]*crdType
+	builtin map[schema.GroupVersionKind]*builtinType
+	crds    map[schema.GroupVersionKind]*crdType
 }
 
 // NewSchemas returns the built-in kinds' schemas and K3s's own CRDs; add
 // the plan's and the cluster's CRDs with AddCRD.
 func NewSchemas() (*Schemas, error) {
-	s := &Schemas{builtins: sharedBuiltins, builtin: map[schema.GroupVersionKind]*builtinType{}, crds: map[schema.GroupVersionKind]*crdType{}}
+	s := &Schemas{builtin: map[schema.GroupVersionKind]*builtinType{}, crds: map[schema.GroupVersionKind]*crdType{}}
 	k3s, err := K3sCRDs()
 	if err != nil {
 		return nil, err
@@ -28,9 +27,6 @@ func NewSchemas() (*Schemas, error) {
 	}
 	return s, nil
 }
-
-// sharedBuiltins parses client-go's schema once per process.
-var sharedBuiltins = &builtins{}
 
 // AddCRD compiles the schema of every version of crd; it replaces what an
 // earlier CRD said about the same kinds. source says where crd came from
@@ -54,7 +50,7 @@ func (s *Schemas) lookup(gvk schema.GroupVersionKind) (checker, bool) {
 	if t, ok := s.builtin[gvk]; ok {
 		return t, t != nil
 	}
-	t, ok := s.builtins.lookup(gvk)
+	t, ok := lookupBuiltin(gvk)
 	s.builtin[gvk] = t
 	return t, ok
 }

@@ -1,0 +1,32 @@
+package ssa
+
+import (
+	"sync"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
+)
+
+// Builtin is a scheme of built-in kinds with their server-side-apply types.
+type Builtin struct {
+	Scheme *runtime.Scheme
+	Types  managedfields.TypeConverter
+}
+
+var builtins = sync.OnceValue(func() []Builtin {
+	ext := runtime.NewScheme()
+	_ = apiextensionsv1.AddToScheme(ext)
+	return []Builtin{
+		{Scheme: clientscheme.Scheme, Types: applyconfigurations.NewTypeConverter(clientscheme.Scheme)},
+		{Scheme: ext, Types: apiextensionsac.NewTypeConverter(ext)},
+	}
+})
+
+// Builtins are the built-in kinds and their types: client-go's for the
+// core API groups, apiextensions-apiserver's for CustomResourceDefinition.
+// Each parses its schema on first use only.
+func Builtins() []Builtin { return builtins() }
