@@ -214,7 +214,13 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		out = append(out, o)
 	}
 	for _, m := range c.Manifests {
-		for _, d := range r.manifestDocs(m) {
+		docs := r.manifestDocs(m)
+		if len(m.Patches) > 0 && len(docs) > 0 {
+			var diags spec.Diagnostics
+			docs, diags = patchDocs(docs, m.Patches, func(v any, p spec.Pos) any { return expandValue(v, lookup, r.clashAt(p)) })
+			r.diags = append(r.diags, diags...)
+		}
+		for _, d := range docs {
 			add(d, m.URL == "")
 		}
 	}

@@ -259,8 +259,12 @@ type rawComponent struct {
 			Version string         `json:"version"`
 			Values  map[string]any `json:"values"`
 		} `json:"helm"`
-		Manifests []any            `json:"manifests"`
-		Objects   []map[string]any `json:"objects"`
+		Manifests      []any            `json:"manifests"`
+		Objects        []map[string]any `json:"objects"`
+		UnpinnedImages []struct {
+			Image  string `json:"image"`
+			Reason string `json:"reason"`
+		} `json:"unpinnedImages"`
 	} `json:"spec"`
 }
 
@@ -306,6 +310,9 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 		c.Helm = &Helm{Repo: h.Repo, Chart: h.Chart, Version: h.Version, Values: h.Values, Pos: pos("spec.helm")}
 	}
 	c.Manifests = parseManifests(s.Manifests, "spec.manifests", pos)
+	for i, u := range s.UnpinnedImages {
+		c.UnpinnedImages = append(c.UnpinnedImages, UnpinnedImage{Image: u.Image, Reason: u.Reason, Pos: pos(fmt.Sprintf("spec.unpinnedImages[%d].image", i))})
+	}
 	specNode, _ := fieldValue(doc.expr, "spec").(*ast.StructLit)
 	for i, o := range s.Objects {
 		d := Doc{Object: o, Pos: pos(fmt.Sprintf("spec.objects[%d]", i))}

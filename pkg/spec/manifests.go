@@ -22,8 +22,31 @@ func parseManifests(raw []any, path string, pos func(string) Pos) []Manifest {
 		case map[string]any:
 			url, _ := m["url"].(string)
 			sum, _ := m["sha256"].(string)
-			out = append(out, Manifest{URL: url, SHA256: sum, Pos: p})
+			patches, _ := m["patches"].([]any)
+			out = append(out, Manifest{URL: url, SHA256: sum, Pos: p,
+				Patches: parsePatches(patches, fmt.Sprintf("%s[%d].patches", path, i), pos)})
 		}
+	}
+	return out
+}
+
+// parsePatches reads the #Patch entries of a remote manifest at path.
+func parsePatches(raw []any, path string, pos func(string) Pos) []Patch {
+	var out []Patch
+	for i, r := range raw {
+		m, _ := r.(map[string]any)
+		p := Patch{Patch: m["patch"], Pos: pos(fmt.Sprintf("%s[%d]", path, i))}
+		if t, ok := m["target"].(map[string]any); ok {
+			p.Target = &PatchTarget{}
+			p.Target.Group, _ = t["group"].(string)
+			p.Target.Version, _ = t["version"].(string)
+			p.Target.Kind, _ = t["kind"].(string)
+			p.Target.Name, _ = t["name"].(string)
+			p.Target.Namespace, _ = t["namespace"].(string)
+			p.Target.LabelSelector, _ = t["labelSelector"].(string)
+			p.Target.AnnotationSelector, _ = t["annotationSelector"].(string)
+		}
+		out = append(out, p)
 	}
 	return out
 }

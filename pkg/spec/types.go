@@ -149,6 +149,9 @@ type Component struct {
 	Helm      *Helm
 	Manifests []Manifest
 	Objects   []Doc
+	// UnpinnedImages are the images the component runs by tag alone on
+	// purpose, each with its reason.
+	UnpinnedImages []UnpinnedImage
 	// File is the spec file; Pos is where metadata.name is.
 	File string
 	Pos  Pos
@@ -188,6 +191,42 @@ type Manifest struct {
 	// SOPS is set when the file is encrypted with sops: render decrypts
 	// SOPS.Source in memory.
 	SOPS *SOPSFile
+	// Patches change a URL manifest's objects after its sha256 check.
+	Patches []Patch
+}
+
+// Patch is one patch of a pinned URL manifest: a strategic merge patch
+// (Patch is a mapping) or a JSON 6902 patch (Patch is a list of
+// operations, and Target is set).
+type Patch struct {
+	Target *PatchTarget
+	Patch  any
+	Pos    Pos
+}
+
+// JSON6902 reports whether p is a JSON 6902 patch (a list of operations).
+func (p Patch) JSON6902() bool {
+	_, ok := p.Patch.([]any)
+	return ok
+}
+
+// PatchTarget selects the objects a patch applies to, as kustomize's
+// selectors do; empty fields match anything.
+type PatchTarget struct {
+	Group              string `json:"group,omitempty"`
+	Version            string `json:"version,omitempty"`
+	Kind               string `json:"kind,omitempty"`
+	Name               string `json:"name,omitempty"`
+	Namespace          string `json:"namespace,omitempty"`
+	LabelSelector      string `json:"labelSelector,omitempty"`
+	AnnotationSelector string `json:"annotationSelector,omitempty"`
+}
+
+// UnpinnedImage is an image a component runs by tag alone, with why.
+type UnpinnedImage struct {
+	Image  string
+	Reason string
+	Pos    Pos
 }
 
 // SOPSFile is a manifest file encrypted with sops, as read without a key.
