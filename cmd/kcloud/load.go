@@ -9,6 +9,7 @@ import (
 
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/plancheck"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/secret"
@@ -96,6 +97,11 @@ func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Opt
 	}
 	g.cluster = tree.Cluster
 	res, diags := renderTree(ctx, g, tree, opts)
+	if !diags.HasErrors() {
+		// References, images and exposure, over the whole plan: what a
+		// selection leaves out is still what the selected stacks name.
+		diags = append(diags, plancheck.Check(res, tree, plancheck.Options{})...)
+	}
 	if diags.HasErrors() {
 		return nil, nil, nil, reportDiagnostics(g, diags)
 	}

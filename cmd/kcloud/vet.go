@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/plancheck"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/secret"
@@ -30,7 +31,12 @@ checked against its kind's schema: built-in kinds against client-go's, custom
 resources against a CRD from the plan, the spec tree's schemas, K3s's own,
 or the cluster's when --kubeconfig or --context is given (the only time vet
 talks to a cluster). A kind with no schema is a warning (an error with
---strict). A Secret with a plaintext value is an error: encrypt it with
+--strict). Across the whole plan: every reference (Secrets, ConfigMaps,
+claims, ServiceAccounts, classes, Services, issuers, Traefik Middlewares)
+resolves, with the keys it reads; every image has a tag other than latest,
+and a digest (a tag alone is a warning, an error with --strict, unless the
+component lists it under unpinnedImages); every Ingress host on the
+internal domain says how its users authenticate (kcloud.dev/auth). A Secret with a plaintext value is an error: encrypt it with
 sops. sops files are decrypted when a key is set (SOPS_AGE_KEY,
 SOPS_AGE_KEY_FILE); without one vet checks everything else and warns.
 Exit 0 valid, 1 invalid, 2 usage/IO.`,
@@ -59,6 +65,7 @@ Exit 0 valid, 1 invalid, 2 usage/IO.`,
 						return withCode(exitUsage, err)
 					}
 					diags = append(diags, validate.Check(res, validate.Options{Strict: flags.strict, CRDs: crds})...)
+					diags = append(diags, plancheck.Check(res, tree, plancheck.Options{Strict: flags.strict})...)
 				}
 			}
 			diags = diags.Sorted()
@@ -77,7 +84,7 @@ Exit 0 valid, 1 invalid, 2 usage/IO.`,
 		},
 	}
 	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
-	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema is an error, not a warning")
+	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema, or an image tag without a digest, is an error, not a warning")
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 // returns the stacks opts selects. Any error diagnostic means the result
 // must not be applied; it is nil then.
 func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diagnostics) {
-	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}}
+	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}, partial: map[string]bool{}}
 	var diags spec.Diagnostics
 	if err := r.checkSelection(); err != nil {
 		diags.Errorf(spec.Pos{}, "%v", err)
@@ -50,15 +50,19 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 		addDependsOn(t, &stacks[i])
 		sortObjects(stacks[i].Objects)
 	}
-	var selected []Stack
+	var selected, others []Stack
 	for _, s := range stacks {
 		if r.selected(s) {
 			selected = append(selected, s)
+		} else {
+			others = append(others, s)
 		}
 	}
 	out := NewResult(r.selection(), selected...)
+	out.Others = others
 	out.Schemas = schemas
 	out.Secrets = uniqueSorted(r.values)
+	out.Partial = r.partial
 	return out, diags.Sorted()
 }
 
@@ -75,6 +79,8 @@ type renderer struct {
 	decrypted map[string][]spec.Doc
 	secrets   map[string]secretData
 	values    []string
+	// partial: components whose objects are not all rendered (Result.Partial).
+	partial map[string]bool
 }
 
 func (r *renderer) getenv(name string) (string, bool) {
@@ -209,12 +215,16 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	}
 
 	if h := c.Helm; h != nil {
+		r.partial[c.Name] = true
 		o := r.finish(r.helmChart(c, h, ns, env, lookup), c.Name, h.Pos)
 		o.source = sourceHelm
 		out = append(out, o)
 	}
 	for _, m := range c.Manifests {
 		docs := r.manifestDocs(m)
+		if m.URL != "" && docs == nil {
+			r.partial[c.Name] = true
+		}
 		if len(m.Patches) > 0 && len(docs) > 0 {
 			var diags spec.Diagnostics
 			docs, diags = patchDocs(docs, m.Patches, func(v any, p spec.Pos) any { return expandValue(v, lookup, r.clashAt(p)) })

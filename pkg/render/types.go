@@ -3,6 +3,9 @@ package render
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -71,7 +74,11 @@ func (s Stack) Unstructured() []*unstructured.Unstructured {
 // Result is a whole render, the plan: the selected stacks in apply order,
 // the selection, and what the plan creates that its objects may need.
 type Result struct {
-	Stacks    []Stack
+	Stacks []Stack
+	// Others are the stacks the selection leaves out: rendered and checked
+	// all the same, for the checks that read the whole plan (a reference
+	// from one stack to another); never applied.
+	Others    []Stack
 	Selection Selection
 	// CRDs are the kinds the plan's CustomResourceDefinitions define.
 	CRDs map[schema.GroupKind]bool
@@ -87,6 +94,11 @@ type Result struct {
 	// Secrets are the values decrypted from sops files, in every stack
 	// (selected or not), for masking. Never print them.
 	Secrets []string
+	// Partial names the components whose objects the plan does not show
+	// whole: a URL manifest left out offline (vet without the cache), or a
+	// Helm chart K3s renders in the cluster. Checks that need all of a
+	// component's objects skip them.
+	Partial map[string]bool
 }
 
 // Rendered counts the objects of a stack that its components render:
@@ -108,6 +120,25 @@ func (r *Result) Objects() []Object {
 		out = append(out, s.Objects...)
 	}
 	return out
+}
+
+// WholePlan returns every object of every stack, selected or not, in
+// apply order of the stacks.
+func (r *Result) WholePlan() []Object {
+	all := append(append([]Stack{}, r.Stacks...), r.Others...)
+	slices.SortStableFunc(all, func(a, b Stack) int { return stackOrder(a) - stackOrder(b) })
+	var out []Object
+	for _, s := range all {
+		out = append(out, s.Objects...)
+	}
+	return out
+}
+
+func stackOrder(s Stack) int {
+	if n, err := strconv.Atoi(strings.TrimPrefix(s.Layer, "L")); err == nil {
+		return n
+	}
+	return 0
 }
 
 // Stack returns the stack called name.
