@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"kcloud.dev/kcloud/pkg/render"
@@ -73,9 +72,8 @@ func (r *refs) name(path []string, kind schema.GroupKind) {
 }
 
 func (r *refs) keyed(path []string, kind schema.GroupKind, k string, optional bool) {
-	v, ok, _ := unstructured.NestedFieldNoCopy(r.obj, path...)
-	s, _ := v.(string)
-	if !ok || s == "" {
+	s, _ := get(r.obj, path).(string)
+	if s == "" {
 		return
 	}
 	ns := r.ns
@@ -87,21 +85,40 @@ func (r *refs) keyed(path []string, kind schema.GroupKind, k string, optional bo
 
 // each calls f with the path of each entry of the list at path.
 func (r *refs) each(path []string, f func([]string)) {
-	list, _, _ := unstructured.NestedFieldNoCopy(r.obj, path...)
-	l, _ := list.([]any)
+	l, _ := get(r.obj, path).([]any)
 	for i := range l {
 		f(join(path, strconv.Itoa(i)))
 	}
 }
 
 func (r *refs) bool(path []string) bool {
-	b, _, _ := unstructured.NestedBool(r.obj, path...)
+	b, _ := get(r.obj, path).(bool)
 	return b
 }
 
 func (r *refs) str(path []string) string {
-	s, _, _ := unstructured.NestedString(r.obj, path...)
+	s, _ := get(r.obj, path).(string)
 	return s
+}
+
+// get returns the value at path, whose elements are mapping keys and list
+// indexes, or nil.
+func get(v any, path []string) any {
+	for _, e := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[e]
+		case []any:
+			i, err := strconv.Atoi(e)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }
 
 // podSpec adds the references of a pod spec: its ServiceAccount,
