@@ -273,7 +273,7 @@ func TestValidPlanHasNoDiagnostics(t *testing.T) {
           priorityClassName: system-cluster-critical
           containers:
             - name: app
-              image: ` + image + `
+              image: `+image+`
               envFrom: [{configMapRef: {name: conf}}, {secretRef: {name: optional, optional: true}}]
               env:
                 - {name: A, valueFrom: {configMapKeyRef: {name: conf, key: a}}}

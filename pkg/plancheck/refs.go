@@ -19,9 +19,9 @@ var (
 
 // podSpecPaths is where each workload kind holds its pod spec.
 var podSpecPaths = map[schema.GroupKind][]string{
-	{Kind: "Pod"}:                      {"spec"},
+	{Kind: "Pod"}:                       {"spec"},
 	{Group: "apps", Kind: "Deployment"}: {"spec", "template", "spec"},
-	statefulSetKind:                    {"spec", "template", "spec"},
+	statefulSetKind:                     {"spec", "template", "spec"},
 	{Group: "apps", Kind: "DaemonSet"}:  {"spec", "template", "spec"},
 	{Group: "apps", Kind: "ReplicaSet"}: {"spec", "template", "spec"},
 	{Group: "batch", Kind: "Job"}:       {"spec", "template", "spec"},
