@@ -147,6 +147,7 @@ cluster to do it.`,
 	for _, sub := range []*cobra.Command{
 		newVetCmd(g),
 		newRenderCmd(g),
+		newImagesCmd(g),
 		newDocsCmd(g),
 		newVersionCmd(g),
 		newSchemaCmd(g),

@@ -14,13 +14,13 @@ type Pin struct {
 	Pos spec.Pos
 }
 
-// Pins returns every URL manifest of t, once per URL and sha256, sorted by
-// URL.
+// Pins returns every URL manifest of t (the components' and the Cluster's
+// schema sources), once per URL and sha256, sorted by URL.
 func Pins(t *spec.Tree) []Pin {
 	seen := map[Pin]bool{}
 	var out []Pin
-	for _, c := range t.Components {
-		for _, m := range c.Manifests {
+	add := func(ms []spec.Manifest) {
+		for _, m := range ms {
 			if m.URL == "" {
 				continue
 			}
@@ -31,6 +31,12 @@ func Pins(t *spec.Tree) []Pin {
 			seen[key] = true
 			out = append(out, Pin{URL: m.URL, SHA256: m.SHA256, Pos: m.Pos})
 		}
+	}
+	for _, c := range t.Components {
+		add(c.Manifests)
+	}
+	if t.Cluster != nil {
+		add(t.Cluster.Schemas)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].URL != out[j].URL {
