@@ -385,8 +385,13 @@ func checkKubero(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interface) {
 	for _, c := range dep.Spec.Template.Spec.Containers {
 		images = append(images, c.Image)
 	}
-	if !slices.Contains(images, "ghcr.io/kubero-dev/kubero-operator/kuberoapp:v0.2.1") {
-		t.Errorf("operator images = %v", images)
+	// The manifest's removed gcr.io sidecar is patched to one that exists.
+	want := []string{
+		"registry.k8s.io/kubebuilder/kube-rbac-proxy:v0.11.0@sha256:0df4ae70e3bd0feffcec8f5cdb428f4abe666b667af991269ec5cb0bbda65869",
+		"ghcr.io/kubero-dev/kubero-operator/kuberoapp:v0.2.1",
+	}
+	if !slices.Equal(images, want) {
+		t.Errorf("operator images = %v, want %v", images, want)
 	}
 	cr, err := dyn.Resource(schema.GroupVersionResource{Group: "application.kubero.dev", Version: "v1alpha1", Resource: "kuberoes"}).
 		Namespace("kubero").Get(ctx, "kubero", metav1.GetOptions{})
