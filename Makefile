@@ -28,13 +28,14 @@ release:
 	$(GO) build -trimpath -buildvcs=true -ldflags '-s -w -X main.version=$(VERSION)' -o $(RELEASE_OUT) ./cmd/kcloud
 	@ls -l $(RELEASE_OUT) | awk '{printf "%s: %.1f MB\n", $$NF, $$5/1e6}'
 
-# specs vets and renders the real platform's specs/ (offline): render runs
-# on a copy with stand-in ${NAME}s and its manifest cache filled offline
-# (specs_copy in hack/lib.sh).
+# specs vets, renders and lists the images of the real platform's specs/
+# (offline), on a copy with stand-in ${NAME}s and its manifest cache filled
+# offline (specs_copy in hack/lib.sh): what a user sees with the key, the
+# cache filled and ${VPS_HOST} set.
 specs: build
-	$(KCLOUD) vet specs/
 	@bash -c 'set -euo pipefail; kcloud=$(KCLOUD); source hack/lib.sh; tmp=$$(mktemp -d); trap "rm -rf $$tmp" EXIT; \
-	  specs_copy specs "$$tmp/specs"; $(KCLOUD) render "$$tmp/specs" | grep -c "^kind:" | xargs echo "objects rendered:"'
+	  specs_copy specs "$$tmp/specs"; $(KCLOUD) vet "$$tmp/specs"; $(KCLOUD) images "$$tmp/specs"; \
+	  $(KCLOUD) render "$$tmp/specs" | grep -c "^kind:" | xargs echo "objects rendered:"'
 
 # testbin builds kube-apiserver, etcd and kubectl v1.37.2 from the Go module
 # proxy into bin/ (≈4–8 min cold, seconds when cached).

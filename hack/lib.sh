@@ -37,13 +37,16 @@ stop_apiserver() {
 # specs_copy SRC DST: copies the spec tree SRC to DST for a throwaway run,
 # with the ${NAME}s specs/ reads set to stand-in values and a throwaway
 # manifest cache ($KCLOUD_MANIFEST_CACHE) filled offline: from the user's
-# own cache, then from the Go module proxy (kubero-operator's module zip at
-# v0.2.1 holds deploy/operator.yaml); 'kcloud manifests add' checks each
-# file against the pin in the tree. Without the Kubero operator manifest,
-# the copy leaves out the two Kubero components and says why.
+# own cache, then from ../shared/upstream (the pinned Kubero operator
+# manifest and Traefik's Middleware CRD, unchanged upstream files), then
+# from the Go module proxy (kubero-operator's module zip at v0.2.1 holds
+# deploy/operator.yaml); 'kcloud manifests add' checks each file against
+# the pin in the tree. Without the Kubero operator manifest, the copy
+# leaves out the two Kubero components and says why.
 specs_copy() {
-  local src=$1 dst=$2 user_cache json dir vet
+  local src=$1 dst=$2 user_cache json dir vet upstream f
   user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
+  upstream=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/../shared/upstream
   export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
   # specs/ ships encrypted to the public demo key (demo only; README, "Secrets in git").
   export SOPS_AGE_KEY_FILE=${SOPS_AGE_KEY_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/demo.agekey}
@@ -52,14 +55,23 @@ specs_copy() {
   if [[ -d $user_cache ]]; then
     "$kcloud" manifests add --specs "$dst" "$user_cache"/* >/dev/null 2>&1 || true
   fi
+  for f in manifests/kubero-operator-v0.2.1.yaml crds/cluster/traefik.io_middlewares.yaml; do
+    if [[ -f $upstream/$f ]]; then
+      "$kcloud" manifests add --specs "$dst" "$upstream/$f" >/dev/null 2>&1 || true
+    fi
+  done
   json=$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod go mod download -json github.com/kubero-dev/kubero-operator@v0.2.1 2>/dev/null) || true
   dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
   if [[ -n $dir && -f $dir/deploy/operator.yaml ]]; then
     "$kcloud" manifests add --specs "$dst" "$dir/deploy/operator.yaml" >/dev/null
   fi
   vet=$("$kcloud" vet "$dst" 2>/dev/null) || true # not piped into grep -q: with pipefail its early exit would race vet
-  if grep -q 'not in the manifest cache' <<<"$vet"; then
-    echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
+  if grep -q 'traefik.io_middlewares.yaml: not in the manifest cache' <<<"$vet"; then
+    echo "note: Traefik's Middleware CRD (a schema source of specs/cluster.yaml) is not in the manifest cache: running without it" >&2
+    sed -i '/# The schema vet checks Traefik Middlewares against/,$d' "$dst/cluster.yaml"
+  fi
+  if grep -q 'operator.yaml: not in the manifest cache' <<<"$vet"; then
+    echo "note: the pinned Kubero operator manifest is not in the manifest cache, ../shared/upstream, nor served by the Go module proxy:" >&2
     sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/  \1/p' <<<"$json" >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
     rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml" "$dst/l2-platform/secrets/kubero-secrets.sops.yaml"

@@ -236,20 +236,20 @@ spec:
 		}
 	})
 	step("a removed component is shown as a delete, then pruned", func(t *testing.T) {
-		if !exists(helmCharts, "kube-system", "kubernetes-dashboard") {
-			t.Fatal("dashboard HelmChart missing before the test")
+		if !exists(helmCharts, "kube-system", "headlamp") {
+			t.Fatal("headlamp HelmChart missing before the test")
 		}
-		if err := os.Remove(filepath.Join(dir, "l2-platform/dashboard.yaml")); err != nil {
+		if err := os.Remove(filepath.Join(dir, "l2-platform/headlamp.yaml")); err != nil {
 			t.Fatal(err)
 		}
 		code, stdout, _ := kcLive(t, "diff", dir)
-		if code != 1 || !strings.Contains(stdout, "- delete HelmChart kube-system/kubernetes-dashboard (l2)") {
+		if code != 1 || !strings.Contains(stdout, "- delete HelmChart kube-system/headlamp (l2)") {
 			t.Fatalf("diff: exit %d, want the HelmChart's delete\n%s", code, tail(stdout))
 		}
 		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false"); code != 0 {
 			t.Fatalf("apply: exit %d\n%s", code, stderr)
 		}
-		if exists(helmCharts, "kube-system", "kubernetes-dashboard") {
+		if exists(helmCharts, "kube-system", "headlamp") {
 			t.Error("the removed component's HelmChart is still there")
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -25,8 +26,9 @@ const CertManagerModule = "github.com/cert-manager/cert-manager@v1.16.2"
 
 // CRDs returns what the test control plane serves, sorted by name: the real
 // CRDs K3s serves itself (HelmChart, HelmChartConfig, from helm-controller's
-// Go module, the version K3s requires) and cert-manager's real CRDs (from
-// CertManagerModule). There are no stand-ins: Kubero's CRDs come with the
+// Go module, the version K3s requires; Traefik's traefik.io group, which
+// K3s's bundled traefik-crd chart installs, from ../shared/upstream when it
+// is there) and cert-manager's real CRDs (from CertManagerModule). There are no stand-ins: Kubero's CRDs come with the
 // operator manifest specs/ installs.
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	k3s, err := helmcrds.List()
@@ -37,7 +39,11 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := slices.Concat(k3s, cm)
+	traefik, err := traefikCRDs()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Concat(k3s, cm, traefik)
 	slices.SortFunc(out, func(a, b *apiextensionsv1.CustomResourceDefinition) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
@@ -90,4 +96,28 @@ func decodeCRD(data []byte) (*apiextensionsv1.CustomResourceDefinition, error) {
 		return nil, err
 	}
 	return crd, nil
+}
+
+// traefikCRDs reads Traefik's traefik.io CRDs, as Traefik's chart ships
+// them (traefik-helm-chart 41.3.0 traefik/crds, ../shared/upstream/README.md),
+// from ../shared/upstream beside the project (CI has it). Traefik publishes
+// them in no Go module; without that folder the control plane serves no
+// traefik.io kind, and a plan with a Middleware cannot be applied to it.
+func traefikCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	_, self, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(self), "..", "..", "..", "shared", "upstream", "crds", "cluster")
+	files, _ := filepath.Glob(filepath.Join(dir, "traefik.io_*.yaml"))
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		crd, err := decodeCRD(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, crd)
+	}
+	return out, nil
 }
