@@ -64,8 +64,8 @@ func TestSpecsPassPlanChecks(t *testing.T) {
 	}
 	for image, component := range map[string]string{
 		"registry.k8s.io/kubebuilder/kube-rbac-proxy:v0.11.0@sha256:0df4ae70e3bd0feffcec8f5cdb428f4abe666b667af991269ec5cb0bbda65869": "kubero-operator",
-		"ghcr.io/kubero-dev/kubero-operator/kuberoapp:v0.2.1": "kubero-operator",
-		"ghcr.io/kubero-dev/kubero/kubero:v3.1.1":             "kubero",
+		"ghcr.io/kubero-dev/kubero-operator/kuberoapp:v0.2.1":                                                                         "kubero-operator",
+		"ghcr.io/kubero-dev/kubero/kubero:v3.1.1":                                                                                     "kubero",
 	} {
 		if got[image] != component {
 			t.Errorf("images: %s from %q, want from %s (all: %v)", image, got[image], component, got)
