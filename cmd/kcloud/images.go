@@ -25,7 +25,7 @@ latest, a digest) are vet's. Exit 0, or 1 when the specs are invalid.`,
 		Example: `  kcloud images specs/
   kcloud images specs/ -o json | jq -r '.images[] | select(.digest == "") | .image'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, _, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{})
+			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{})
 			if err != nil {
 				return err
 			}

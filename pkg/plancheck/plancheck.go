@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -38,22 +37,6 @@ func Check(res *render.Result, t *spec.Tree, opts Options) spec.Diagnostics {
 // Kind/namespace/name (Secret/registry-login, ClusterIssuer/corp-ca).
 const ExternalAnnotation = "kcloud.dev/external"
 
-// key identifies an object of the plan; Namespace is empty for
-// cluster-scoped kinds.
-type key struct {
-	Kind      schema.GroupKind
-	Namespace string
-	Name      string
-}
-
-func (k key) String() string {
-	s := k.Kind.Kind + " "
-	if k.Namespace != "" {
-		s += k.Namespace + "/"
-	}
-	return s + strconv.Quote(k.Name)
-}
-
 // origin says where an object a reference names comes from, and the keys
 // it holds (nil when they are not known).
 type origin struct {
@@ -66,17 +49,17 @@ type origin struct {
 type plan struct {
 	tree    *spec.Tree
 	objects []render.Object
-	known   map[key]origin
+	known   map[change.Ref]origin
 }
 
 func newPlan(res *render.Result, t *spec.Tree) *plan {
-	p := &plan{tree: t, objects: res.WholePlan(), known: map[key]origin{}}
+	p := &plan{tree: t, objects: res.WholePlan(), known: map[change.Ref]origin{}}
 	for _, o := range p.objects {
 		k := objectKey(o)
 		p.known[k] = origin{what: "the plan", keys: dataKeys(o)}
-		if k.Kind == middlewareKind {
+		if k.GroupKind == middlewareKind {
 			// Traefik's annotations name it <namespace>-<name>.
-			p.known[key{Kind: middlewareKind, Name: k.Namespace + "-" + k.Name}] = origin{what: "the plan"}
+			p.known[change.Ref{GroupKind: middlewareKind, Name: k.Namespace + "-" + k.Name}] = origin{what: "the plan"}
 		}
 	}
 	p.addShipped(t.Cluster.K3s.Disable)
@@ -86,8 +69,8 @@ func newPlan(res *render.Result, t *spec.Tree) *plan {
 	return p
 }
 
-func objectKey(o render.Object) key {
-	return key{Kind: o.GroupVersionKind().GroupKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+func objectKey(o render.Object) change.Ref {
+	return change.Ref{GroupKind: o.GroupVersionKind().GroupKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
 }
 
 // dataKeys returns the keys of a Secret or ConfigMap, nil for other kinds.
@@ -116,7 +99,7 @@ func dataKeys(o render.Object) []string {
 // the key it reads of it, if any.
 type ref struct {
 	path     []string
-	target   key
+	target   change.Ref
 	key      string
 	optional bool
 }
@@ -151,7 +134,7 @@ func (p *plan) resolve(r ref) string {
 		}
 		return fmt.Sprintf("%s %q is not in the plan%s, not one K3s ships, and not made by a controller the plan runs "+
 			"(declare it with the annotation %s: %s/%s if it is made elsewhere)",
-			r.target.Kind.Kind, r.target.Name, where, ExternalAnnotation, r.target.Kind.Kind, r.target.Name)
+			r.target.GroupKind.Kind, r.target.Name, where, ExternalAnnotation, r.target.GroupKind.Kind, r.target.Name)
 	}
 	if r.key == "" || found.keys == nil || slices.Contains(found.keys, r.key) {
 		return ""
@@ -161,12 +144,12 @@ func (p *plan) resolve(r ref) string {
 
 // externals parses an object's ExternalAnnotation into the keys it
 // declares; bad says what is wrong with it.
-func externals(o render.Object) (map[key]bool, string) {
+func externals(o render.Object) (map[change.Ref]bool, string) {
 	v, ok := o.GetAnnotations()[ExternalAnnotation]
 	if !ok {
 		return nil, ""
 	}
-	out := map[key]bool{}
+	out := map[change.Ref]bool{}
 	for _, item := range strings.Split(v, ",") {
 		parts := strings.Split(strings.TrimSpace(item), "/")
 		kind, known := kindsByName[parts[0]]
@@ -178,9 +161,9 @@ func externals(o render.Object) (map[key]bool, string) {
 			if clusterScoped[kind] {
 				ns = ""
 			}
-			out[key{kind, ns, parts[1]}] = true
+			out[change.Ref{kind, ns, parts[1]}] = true
 		case len(parts) == 3 && parts[1] != "" && parts[2] != "":
-			out[key{kind, parts[1], parts[2]}] = true
+			out[change.Ref{kind, parts[1], parts[2]}] = true
 		default:
 			return nil, fmt.Sprintf("%q: use Kind/name or Kind/namespace/name", item)
 		}

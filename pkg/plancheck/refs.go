@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/render"
 )
 
@@ -51,7 +52,7 @@ func references(o render.Object) []ref {
 	case helmChartConfigKind:
 		// K3s merges a HelmChartConfig into the HelmChart of its name:
 		// https://docs.k3s.io/helm#customizing-packaged-components-with-helmchartconfig
-		r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: key{helmChartKind, r.ns, o.GetName()}})
+		r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.Ref{helmChartKind, r.ns, o.GetName()}})
 	case kuberoKind:
 		r.kubero()
 	}
@@ -80,7 +81,7 @@ func (r *refs) keyed(path []string, kind schema.GroupKind, k string, optional bo
 	if clusterScoped[kind] {
 		ns = ""
 	}
-	r.out = append(r.out, ref{path: path, target: key{kind, ns, s}, key: k, optional: optional})
+	r.out = append(r.out, ref{path: path, target: change.Ref{kind, ns, s}, key: k, optional: optional})
 }
 
 // each calls f with the path of each entry of the list at path.
@@ -149,7 +150,7 @@ func (r *refs) itemsOf(src []string, field string, kind schema.GroupKind) {
 	name := r.str(join(src, field))
 	r.each(join(src, "items"), func(p []string) {
 		if k := r.str(join(p, "key")); k != "" && name != "" {
-			r.out = append(r.out, ref{path: join(p, "key"), target: key{kind, r.ns, name}, key: k, optional: optional})
+			r.out = append(r.out, ref{path: join(p, "key"), target: change.Ref{kind, r.ns, name}, key: k, optional: optional})
 		}
 	})
 }
@@ -194,12 +195,12 @@ func (r *refs) annotations(path []string) {
 // comma-separated list of <namespace>-<name>@kubernetescrd. The split of
 // namespace and name is ambiguous; the plan's index tells them apart
 // (resolveMiddleware). Other providers (@file) are not the plan's.
-func middlewares(v string) []key {
-	var out []key
+func middlewares(v string) []change.Ref {
+	var out []change.Ref
 	for _, item := range strings.Split(v, ",") {
 		id, ok := strings.CutSuffix(strings.TrimSpace(item), "@kubernetescrd")
 		if ok && id != "" {
-			out = append(out, key{Kind: middlewareKind, Name: id})
+			out = append(out, change.Ref{GroupKind: middlewareKind, Name: id})
 		}
 	}
 	return out
@@ -249,5 +250,5 @@ func (r *refs) kubero() {
 	r.annotations([]string{"spec", "ingress", "annotations"})
 	r.name([]string{"spec", "kubero", "database", "storageClassName"}, storageClassKind)
 	r.name([]string{"spec", "kubero", "config", "clusterissuer"}, clusterIssuerKind)
-	r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: key{secretKind, r.ns, "kubero-secrets"}, key: "KUBERO_WEBHOOK_SECRET"})
+	r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.Ref{secretKind, r.ns, "kubero-secrets"}, key: "KUBERO_WEBHOOK_SECRET"})
 }

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/render"
 )
 
@@ -58,18 +59,18 @@ func kindNames() []string {
 // PriorityClasses are Kubernetes' own:
 // https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/
 var k3sShipped = []struct {
-	key       key
+	ref       change.Ref
 	component string
 }{
-	{key{storageClassKind, "", "local-path"}, "local-storage"},
-	{key{ingressClassKind, "", "traefik"}, "traefik"},
-	{key{helmChartKind, "kube-system", "traefik"}, "traefik"},
-	{key{helmChartKind, "kube-system", "traefik-crd"}, "traefik"},
-	{key{serviceKind, "kube-system", "traefik"}, "traefik"},
-	{key{serviceKind, "kube-system", "kube-dns"}, "coredns"},
-	{key{serviceKind, "kube-system", "metrics-server"}, "metrics-server"},
-	{key{priorityClassKind, "", "system-cluster-critical"}, ""},
-	{key{priorityClassKind, "", "system-node-critical"}, ""},
+	{change.Ref{storageClassKind, "", "local-path"}, "local-storage"},
+	{change.Ref{ingressClassKind, "", "traefik"}, "traefik"},
+	{change.Ref{helmChartKind, "kube-system", "traefik"}, "traefik"},
+	{change.Ref{helmChartKind, "kube-system", "traefik-crd"}, "traefik"},
+	{change.Ref{serviceKind, "kube-system", "traefik"}, "traefik"},
+	{change.Ref{serviceKind, "kube-system", "kube-dns"}, "coredns"},
+	{change.Ref{serviceKind, "kube-system", "metrics-server"}, "metrics-server"},
+	{change.Ref{priorityClassKind, "", "system-cluster-critical"}, ""},
+	{change.Ref{priorityClassKind, "", "system-node-critical"}, ""},
 }
 
 // addShipped adds what K3s ships, less its disabled components.
@@ -78,8 +79,8 @@ func (p *plan) addShipped(disabled []string) {
 		if s.component != "" && slices.Contains(disabled, s.component) {
 			continue
 		}
-		if _, ok := p.known[s.key]; !ok {
-			p.known[s.key] = origin{what: "K3s"}
+		if _, ok := p.known[s.ref]; !ok {
+			p.known[s.ref] = origin{what: "K3s"}
 		}
 	}
 }
@@ -107,7 +108,7 @@ var kuberoKind = schema.GroupKind{Group: "application.kubero.dev", Kind: "Kubero
 // (Kubernetes' controllers), cert-manager's TLS Secrets, the Kubero
 // operator's objects.
 func (p *plan) addMade(o render.Object) {
-	made := func(k key, what string, keys []string) {
+	made := func(k change.Ref, what string, keys []string) {
 		if _, ok := p.known[k]; !ok {
 			p.known[k] = origin{what: what, keys: keys}
 		}
@@ -115,30 +116,30 @@ func (p *plan) addMade(o render.Object) {
 	ns, name := o.GetNamespace(), o.GetName()
 	switch o.GroupVersionKind().GroupKind() {
 	case schema.GroupKind{Kind: "Namespace"}:
-		made(key{serviceAccountKind, name, "default"}, "Kubernetes' ServiceAccount controller", nil)
-		made(key{configMapKind, name, "kube-root-ca.crt"}, "Kubernetes' root CA publisher", rootCAKeys)
+		made(change.Ref{serviceAccountKind, name, "default"}, "Kubernetes' ServiceAccount controller", nil)
+		made(change.Ref{configMapKind, name, "kube-root-ca.crt"}, "Kubernetes' root CA publisher", rootCAKeys)
 	case schema.GroupKind{Group: "cert-manager.io", Kind: "Certificate"}:
 		if s, _, _ := unstructured.NestedString(o.Object, "spec", "secretName"); s != "" {
-			made(key{secretKind, ns, s}, "cert-manager (Certificate "+name+")", tlsKeys)
+			made(change.Ref{secretKind, ns, s}, "cert-manager (Certificate "+name+")", tlsKeys)
 		}
 	case ingressKind:
 		if issued(o.GetAnnotations()) {
 			for _, s := range tlsSecrets(o.Object, "spec", "tls") {
-				made(key{secretKind, ns, s}, "cert-manager (Ingress "+name+")", tlsKeys)
+				made(change.Ref{secretKind, ns, s}, "cert-manager (Ingress "+name+")", tlsKeys)
 			}
 		}
 	case kuberoKind:
 		anns, _, _ := unstructured.NestedStringMap(o.Object, "spec", "ingress", "annotations")
 		if issued(anns) {
 			for _, s := range tlsSecrets(o.Object, "spec", "ingress", "tls") {
-				made(key{secretKind, ns, s}, "cert-manager (the Kubero Ingress)", tlsKeys)
+				made(change.Ref{secretKind, ns, s}, "cert-manager (the Kubero Ingress)", tlsKeys)
 			}
 		}
 		what := "the Kubero operator (Kubero " + name + ")"
-		made(key{serviceKind, ns, name}, what, nil)
-		made(key{serviceAccountKind, ns, name}, what, nil)
-		made(key{pvcKind, ns, name + "-data"}, what, nil)
-		made(key{configMapKind, ns, "kubero-config"}, what, nil)
+		made(change.Ref{serviceKind, ns, name}, what, nil)
+		made(change.Ref{serviceAccountKind, ns, name}, what, nil)
+		made(change.Ref{pvcKind, ns, name + "-data"}, what, nil)
+		made(change.Ref{configMapKind, ns, "kubero-config"}, what, nil)
 	}
 }
 

@@ -58,7 +58,8 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 			others = append(others, s)
 		}
 	}
-	out := NewResult(r.selection(), selected...)
+	out := NewResult(t.Tables, r.selection(), selected...)
+	out.Cluster = t.Cluster
 	out.Others = others
 	out.Schemas = schemas
 	out.Secrets = uniqueSorted(r.values)
