@@ -234,6 +234,7 @@ func TestBrokenPatches(t *testing.T) {
 	for _, tc := range []struct{ name, patch, want string }{
 		{"strategic merge names no object", "        - patch: {apiVersion: apps/v1, kind: Deployment, metadata: {name: other}} # <-\n", "matches no object of the manifest"},
 		{"target selects nothing", "        - target: {kind: StatefulSet} # <-\n          patch: [{op: remove, path: /spec}]\n", "matches no object of the manifest (target kind=StatefulSet)"},
+		{"strategic merge naming nothing", "        - patch: {spec: {replicas: 2}} # <-\n", "names its object"},
 		{"json patch without target", "        - patch: [{op: remove, path: /spec}] # <-\n", "needs a target"},
 		{"json patch failing", "        - target: {kind: Deployment} # <-\n          patch: [{op: replace, path: /spec/replicas/x, value: 1}]\n", "patch:"},
 		{"patched image latest", "        - target: {kind: Deployment} # <-\n          patch: [{op: replace, path: /spec/template/spec/containers/0/image, value: \"busybox:latest\"}]\n", "uses the tag latest"},

@@ -96,6 +96,8 @@ func applyPatch(rf *resource.Factory, m resmap.ResMap, p spec.Patch, body any) e
 	sel := selfSelector(patch)
 	if p.Target != nil {
 		sel = selector(*p.Target)
+	} else if patch.GetKind() == "" || patch.GetName() == "" {
+		return fmt.Errorf("a strategic merge patch without a target names its object: apiVersion, kind and metadata.name")
 	}
 	selected, err := selectTargets(m, sel)
 	if err != nil {
