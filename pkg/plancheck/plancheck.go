@@ -161,9 +161,9 @@ func externals(o render.Object) (map[change.Ref]bool, string) {
 			if clusterScoped[kind] {
 				ns = ""
 			}
-			out[change.Ref{kind, ns, parts[1]}] = true
+			out[change.NewRef(kind, ns, parts[1])] = true
 		case len(parts) == 3 && parts[1] != "" && parts[2] != "":
-			out[change.Ref{kind, parts[1], parts[2]}] = true
+			out[change.NewRef(kind, parts[1], parts[2])] = true
 		default:
 			return nil, fmt.Sprintf("%q: use Kind/name or Kind/namespace/name", item)
 		}

@@ -52,7 +52,7 @@ func references(o render.Object) []ref {
 	case helmChartConfigKind:
 		// K3s merges a HelmChartConfig into the HelmChart of its name:
 		// https://docs.k3s.io/helm#customizing-packaged-components-with-helmchartconfig
-		r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.Ref{helmChartKind, r.ns, o.GetName()}})
+		r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.NewRef(helmChartKind, r.ns, o.GetName())})
 	case kuberoKind:
 		r.kubero()
 	}
@@ -81,7 +81,7 @@ func (r *refs) keyed(path []string, kind schema.GroupKind, k string, optional bo
 	if clusterScoped[kind] {
 		ns = ""
 	}
-	r.out = append(r.out, ref{path: path, target: change.Ref{kind, ns, s}, key: k, optional: optional})
+	r.out = append(r.out, ref{path: path, target: change.NewRef(kind, ns, s), key: k, optional: optional})
 }
 
 // each calls f with the path of each entry of the list at path.
@@ -150,7 +150,7 @@ func (r *refs) itemsOf(src []string, field string, kind schema.GroupKind) {
 	name := r.str(join(src, field))
 	r.each(join(src, "items"), func(p []string) {
 		if k := r.str(join(p, "key")); k != "" && name != "" {
-			r.out = append(r.out, ref{path: join(p, "key"), target: change.Ref{kind, r.ns, name}, key: k, optional: optional})
+			r.out = append(r.out, ref{path: join(p, "key"), target: change.NewRef(kind, r.ns, name), key: k, optional: optional})
 		}
 	})
 }
@@ -250,5 +250,5 @@ func (r *refs) kubero() {
 	r.annotations([]string{"spec", "ingress", "annotations"})
 	r.name([]string{"spec", "kubero", "database", "storageClassName"}, storageClassKind)
 	r.name([]string{"spec", "kubero", "config", "clusterissuer"}, clusterIssuerKind)
-	r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.Ref{secretKind, r.ns, "kubero-secrets"}, key: "KUBERO_WEBHOOK_SECRET"})
+	r.out = append(r.out, ref{path: []string{"metadata", "name"}, target: change.NewRef(secretKind, r.ns, "kubero-secrets"), key: "KUBERO_WEBHOOK_SECRET"})
 }

@@ -62,15 +62,15 @@ var k3sShipped = []struct {
 	ref       change.Ref
 	component string
 }{
-	{change.Ref{storageClassKind, "", "local-path"}, "local-storage"},
-	{change.Ref{ingressClassKind, "", "traefik"}, "traefik"},
-	{change.Ref{helmChartKind, "kube-system", "traefik"}, "traefik"},
-	{change.Ref{helmChartKind, "kube-system", "traefik-crd"}, "traefik"},
-	{change.Ref{serviceKind, "kube-system", "traefik"}, "traefik"},
-	{change.Ref{serviceKind, "kube-system", "kube-dns"}, "coredns"},
-	{change.Ref{serviceKind, "kube-system", "metrics-server"}, "metrics-server"},
-	{change.Ref{priorityClassKind, "", "system-cluster-critical"}, ""},
-	{change.Ref{priorityClassKind, "", "system-node-critical"}, ""},
+	{change.NewRef(storageClassKind, "", "local-path"), "local-storage"},
+	{change.NewRef(ingressClassKind, "", "traefik"), "traefik"},
+	{change.NewRef(helmChartKind, "kube-system", "traefik"), "traefik"},
+	{change.NewRef(helmChartKind, "kube-system", "traefik-crd"), "traefik"},
+	{change.NewRef(serviceKind, "kube-system", "traefik"), "traefik"},
+	{change.NewRef(serviceKind, "kube-system", "kube-dns"), "coredns"},
+	{change.NewRef(serviceKind, "kube-system", "metrics-server"), "metrics-server"},
+	{change.NewRef(priorityClassKind, "", "system-cluster-critical"), ""},
+	{change.NewRef(priorityClassKind, "", "system-node-critical"), ""},
 }
 
 // addShipped adds what K3s ships, less its disabled components.
@@ -116,30 +116,30 @@ func (p *plan) addMade(o render.Object) {
 	ns, name := o.GetNamespace(), o.GetName()
 	switch o.GroupVersionKind().GroupKind() {
 	case schema.GroupKind{Kind: "Namespace"}:
-		made(change.Ref{serviceAccountKind, name, "default"}, "Kubernetes' ServiceAccount controller", nil)
-		made(change.Ref{configMapKind, name, "kube-root-ca.crt"}, "Kubernetes' root CA publisher", rootCAKeys)
+		made(change.NewRef(serviceAccountKind, name, "default"), "Kubernetes' ServiceAccount controller", nil)
+		made(change.NewRef(configMapKind, name, "kube-root-ca.crt"), "Kubernetes' root CA publisher", rootCAKeys)
 	case schema.GroupKind{Group: "cert-manager.io", Kind: "Certificate"}:
 		if s, _, _ := unstructured.NestedString(o.Object, "spec", "secretName"); s != "" {
-			made(change.Ref{secretKind, ns, s}, "cert-manager (Certificate "+name+")", tlsKeys)
+			made(change.NewRef(secretKind, ns, s), "cert-manager (Certificate "+name+")", tlsKeys)
 		}
 	case ingressKind:
 		if issued(o.GetAnnotations()) {
 			for _, s := range tlsSecrets(o.Object, "spec", "tls") {
-				made(change.Ref{secretKind, ns, s}, "cert-manager (Ingress "+name+")", tlsKeys)
+				made(change.NewRef(secretKind, ns, s), "cert-manager (Ingress "+name+")", tlsKeys)
 			}
 		}
 	case kuberoKind:
 		anns, _, _ := unstructured.NestedStringMap(o.Object, "spec", "ingress", "annotations")
 		if issued(anns) {
 			for _, s := range tlsSecrets(o.Object, "spec", "ingress", "tls") {
-				made(change.Ref{secretKind, ns, s}, "cert-manager (the Kubero Ingress)", tlsKeys)
+				made(change.NewRef(secretKind, ns, s), "cert-manager (the Kubero Ingress)", tlsKeys)
 			}
 		}
 		what := "the Kubero operator (Kubero " + name + ")"
-		made(change.Ref{serviceKind, ns, name}, what, nil)
-		made(change.Ref{serviceAccountKind, ns, name}, what, nil)
-		made(change.Ref{pvcKind, ns, name + "-data"}, what, nil)
-		made(change.Ref{configMapKind, ns, "kubero-config"}, what, nil)
+		made(change.NewRef(serviceKind, ns, name), what, nil)
+		made(change.NewRef(serviceAccountKind, ns, name), what, nil)
+		made(change.NewRef(pvcKind, ns, name+"-data"), what, nil)
+		made(change.NewRef(configMapKind, ns, "kubero-config"), what, nil)
 	}
 }
 
