@@ -130,3 +130,35 @@ func anchors(src string) []string {
 	}
 	return out
 }
+
+// TestReadmeIsAnIndex keeps README.md short (at most 200 lines: reference
+// text belongs in docs/) and linked to every docs page, ARCHITECTURE.md and
+// the command reference.
+func TestReadmeIsAnIndex(t *testing.T) {
+	root := repoRoot(t)
+	src, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), "\n"); n > 200 {
+		t.Errorf("README.md has %d lines, more than 200: move reference text to a page under docs/ and link it", n)
+	}
+	links := map[string]bool{}
+	for _, l := range markdownLinks(string(src)) {
+		file, _, _ := strings.Cut(l, "#")
+		links[file] = true
+	}
+	want := []string{"ARCHITECTURE.md", "docs/commands/kcloud.md"}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range docs {
+		want = append(want, "docs/"+filepath.Base(p))
+	}
+	for _, w := range want {
+		if !links[w] {
+			t.Errorf("README.md does not link %s: add it to the table under \"## Documentation\"", w)
+		}
+	}
+}
