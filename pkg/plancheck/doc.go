@@ -19,9 +19,14 @@
 //     public: <why>.
 //
 // It returns diagnostics at the file:line:col of the offending field and
-// data (Images); it makes no API calls and prints nothing.
+// data (Images); it makes no API calls and prints nothing. Rules 16, 17 and
+// 18 of ARCHITECTURE.md's rule index.
 //
-// Files: plancheck.go (Check, the plan's index, resolving), refs.go (what
-// each kind references), shipped.go (what K3s and the plan's controllers
-// make), images.go, exposure.go.
+// # Files
+//
+//   - plancheck.go: Check, the plan's index, resolving references (rule 16)
+//   - refs.go: what each kind references
+//   - shipped.go: what K3s ships and the plan's controllers make
+//   - images.go: Images and the image rules (rule 17)
+//   - exposure.go: who may reach each internal host (rule 18)
 package plancheck
