@@ -129,6 +129,8 @@ func checkImages(images []Image, t *spec.Tree, partial map[string]bool, opts Opt
 		used[im.Component][im.Image] = true
 		where := fmt.Sprintf("%s: %s: image %q", im.Object, pathString(im.path), im.Image)
 		switch {
+		case im.Image == "":
+			// a container without an image: the schema check's error
 		case im.Repository == "":
 			diags.Errorf(im.Pos, "%s is not a valid image reference", where)
 		case im.Tag == "" && im.Digest == "":
