@@ -38,8 +38,8 @@ var completionExamples = map[string]string{
   kcloud completion zsh > "${fpath[1]}/_kcloud"`,
 	"bash": `  source <(kcloud completion bash)                           # this shell
   kcloud completion bash > /etc/bash_completion.d/kcloud      # every new shell`,
-	"zsh": `  kcloud completion zsh > "${fpath[1]}/_kcloud"`,
-	"fish": `  kcloud completion fish > ~/.config/fish/completions/kcloud.fish`,
+	"zsh":        `  kcloud completion zsh > "${fpath[1]}/_kcloud"`,
+	"fish":       `  kcloud completion fish > ~/.config/fish/completions/kcloud.fish`,
 	"powershell": `  kcloud completion powershell | Out-String | Invoke-Expression`,
 }
 
