@@ -2,4 +2,14 @@
 // kube-apiserver and etcd started through controller-runtime's envtest (with
 // the CRDs a K3s cluster serves), and an OpenSSH server on loopback. Nothing
 // here is a mock: the binaries are the ones `make testbin` builds into bin/.
+//
+// # Files
+//
+//   - apiserver.go: the shared kube-apiserver + etcd (envtest), kubeconfigs, Run
+//   - crds.go: the CRDs the test API server serves: K3s's and cert-manager's, from their Go modules
+//   - faultproxy.go: FaultProxy: faults, latency, outages and request counts between kcloud and the API server
+//   - faultproxy_hook.go: hooks that run at the Nth matching request
+//   - helm.go: a stand-in for K3s's Helm controller: install Jobs and their outcomes
+//   - k3s.go: a stand-in K3s installer and k3s binary that record what ran
+//   - sshd.go: a real OpenSSH sshd on loopback, host and client keys
 package testenv

@@ -13,4 +13,15 @@
 //
 // The package prints nothing: it returns a Result, reports progress as
 // Events, and logs through the zerolog logger in the context.
+//
+// # Files
+//
+//   - bootstrap.go: Options, Result, Run: connect, probe, plan, act
+//   - cluster.go: the Cluster and its nodes, from the spec
+//   - event.go: Event: progress per node
+//   - install.go: the installer's command line, the join token, the record
+//   - kubeconfig.go: reading K3s's kubeconfig; writing and merging it (0600, atomic)
+//   - paths.go: where K3s and kcloud keep their files on a node
+//   - plan.go: probing a node and deciding its action
+//   - wait.go: waiting for a node to be Ready
 package bootstrap
