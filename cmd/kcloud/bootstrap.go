@@ -66,10 +66,11 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 			if err != nil {
 				return err
 			}
-			tree, err := loadSpecs(cmd.Context(), g, specDirs(args))
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{})
 			if err != nil {
 				return err
 			}
+			tree := s.tree
 			if err := reportDiagnostics(g, tree.MissingVars(os.LookupEnv, spec.SeverityError, false)); err != nil {
 				return err
 			}

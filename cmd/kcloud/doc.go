@@ -12,7 +12,9 @@
 //   - destroy.go: the destroy command
 //   - diff.go: the diff command
 //   - docs.go: the docs command (the SSOT tables as Markdown)
+//   - flags.go: flag types that validate themselves (-o)
 //   - guard.go: the wrong-cluster guard
+//   - help.go: help text shared by the commands
 //   - identities.go: the identities command
 //   - images.go: the images command (every image the plan runs)
 //   - load.go: loading specs into a plan, connecting, reporting diagnostics

@@ -11,7 +11,7 @@ import (
 )
 
 func newImagesCmd(g *globals) *cobra.Command {
-	var flags struct{ output string }
+	var flags struct{ output *enumFlag }
 	cmd := &cobra.Command{
 		Use:   "images [DIR...]",
 		Short: "List every image the platform runs, with the component and file that bring it",
@@ -25,14 +25,14 @@ latest, a digest) are vet's. Exit 0, or 1 when the specs are invalid.`,
 		Example: `  kcloud images specs/
   kcloud images specs/ -o json | jq -r '.images[] | select(.digest == "") | .image'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{})
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{}})
 			if err != nil {
 				return err
 			}
 			wd, _ := os.Getwd()
-			return printer.Images(g.stdout, plancheck.Images(res), flags.output, wd)
+			return printer.Images(g.stdout, plancheck.Images(s.plan), flags.output.value, wd)
 		},
 	}
-	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
+	flags.output = addOutputFlag(cmd, "output format: text or json", "text", "json")
 	return cmd
 }
