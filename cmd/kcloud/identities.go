@@ -41,7 +41,11 @@ stack of the specs, default specs/) and writes a kubeconfig for each into
 Tokens come from the TokenRequest API, bound to their ServiceAccount (delete
 it to revoke them), for --token-ttl (the API server may grant less; the
 expiry is printed). Run identities again, with an admin kubeconfig, when the
-plan gains kinds, and before a token expires.`,
+plan gains kinds, and before a token expires.
+
+It writes to the cluster as apply does, and like apply refuses a kubeconfig
+whose server is neither the Cluster's apiEndpoint nor one of its node hosts,
+unless --context names the context or --allow-other-server is given.`,
 		Example: `  kcloud identities specs/ --out-dir ci/ --kubeconfig admin.kubeconfig
   kcloud diff specs/ --kubeconfig ci/diff.kubeconfig
   kcloud apply specs/ --kubeconfig ci/apply.kubeconfig`,
