@@ -31,10 +31,18 @@ var harnesses = []string{
 	"internal/gentree/gentree.go",
 }
 
+// pending are functions over the bar that another change in flight
+// rewrites, with who does it. The test fails once one is back under the
+// bar while still listed: the list only shrinks.
+var pending = map[string]string{
+	"cmd/kcloud/bootstrap.go: func newBootstrapCmd": "helper day2 rewrites the bootstrap command (issue 20 leaves it to them)",
+}
+
 // TestSizeBar checks that no production file is over 400 lines and no
 // production function over 70, test harnesses excepted.
 func TestSizeBar(t *testing.T) {
 	var over []string
+	seen := map[string]bool{}
 	for _, f := range productionFiles(t) {
 		if slices.Contains(harnesses, f.path) {
 			continue
@@ -47,11 +55,24 @@ func TestSizeBar(t *testing.T) {
 			if !ok || fn.Body == nil {
 				continue
 			}
-			if n := funcLines(f, fn); n > maxFuncLines {
-				over = append(over, fmt.Sprintf("%s: func %s: %d lines (at most %d)", f.path, funcName(fn), n, maxFuncLines))
+			n := funcLines(f, fn)
+			key := fmt.Sprintf("%s: func %s", f.path, funcName(fn))
+			if why, ok := pending[key]; ok && n > maxFuncLines {
+				seen[key] = true
+				t.Logf("%s: %d lines, over the bar until %s", key, n, why)
+				continue
+			}
+			if n > maxFuncLines {
+				over = append(over, fmt.Sprintf("%s: %d lines (at most %d)", key, n, maxFuncLines))
 			}
 		}
 	}
+	for key := range pending {
+		if !seen[key] {
+			over = append(over, key+": no longer over the bar: remove it from pending")
+		}
+	}
+	slices.Sort(over)
 	for _, o := range over {
 		t.Error(o)
 	}
