@@ -68,10 +68,6 @@ specs_copy() {
     "$kcloud" manifests add --specs "$dst" "$dir/deploy/operator.yaml" >/dev/null
   fi
   vet=$("$kcloud" vet "$dst" 2>/dev/null) || true # not piped into grep -q: with pipefail its early exit would race vet
-  if grep -q 'traefik.io_middlewares.yaml: not in the manifest cache' <<<"$vet"; then
-    echo "note: Traefik's Middleware CRD (a schema source of specs/cluster.yaml) is not in the manifest cache: running without it" >&2
-    sed -i '/# The schema vet checks Traefik Middlewares against/,$d' "$dst/cluster.yaml"
-  fi
   if grep -q 'operator.yaml: not in the manifest cache' <<<"$vet"; then
     echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
     # The go command's error is a JSON string: its \n and \t are printed as
@@ -79,5 +75,9 @@ specs_copy() {
     printf '%b\n' "$(sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/\1/p' <<<"$json")" | sed 's/^\t*/  /' >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
     rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml" "$dst/l2-platform/secrets/kubero-secrets.sops.yaml"
+  fi
+  if grep -q 'traefik.io_middlewares.yaml: not in the manifest cache' <<<"$vet"; then
+    echo "note: Traefik's Middleware CRD (a schema source of specs/cluster.yaml) is not in the manifest cache: running without it" >&2
+    sed -i '/# The schema vet checks Traefik Middlewares against/,$d' "$dst/cluster.yaml"
   fi
 }
