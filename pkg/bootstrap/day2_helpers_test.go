@@ -19,6 +19,7 @@ import (
 
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/bootstrap"
+	"kcloud.dev/kcloud/pkg/remote"
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
@@ -149,7 +150,14 @@ func (f *fixture) pod(t *testing.T, ns, name, node, owner string, labels map[str
 		}
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: created.Name, UID: created.UID, Controller: &yes}}
 	}
-	if _, err := f.cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+	created, err := f.cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Running and Ready, as the kubelet reports it: the Eviction API lets
+	// a pending or unready pod go whatever its budget says.
+	created.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	if _, err := f.cs.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -258,4 +266,9 @@ func diffLines(t *testing.T, what string, want, got []string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", what, diff)
 	}
+}
+
+// remoteDial connects to s as bootstrap does.
+func remoteDial(f *fixture, s *testenv.SSHD) (remote.Runner, error) {
+	return remote.Dial(context.Background(), remote.Target{User: s.User, Host: s.Host, Port: s.Port}, remote.Options{Auth: f.auth, KnownHosts: f.knownHosts})
 }

@@ -20,19 +20,8 @@ func (b *bootstrapper) prepare(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Plan: plan}
-	first := b.firstServer(plan)
-	if first.Current != "" {
-		ms, err := b.readMembers(ctx)
-		if err != nil {
-			return res, b.failed(*first, err)
-		}
-		gone := departed(b.cluster, ms)
-		if len(gone) > 0 && b.opts.RemoveNodes {
-			if err := b.probeDeparted(ctx, gone); err != nil {
-				return res, err
-			}
-		}
-		res.Plan = append(res.Plan, gone...)
+	if res.Plan, err = b.withDeparted(ctx, plan); err != nil {
+		return res, err
 	}
 	if res.Snapshot, err = b.planSnapshot(ctx, res.Plan); err != nil {
 		return res, err
@@ -52,6 +41,41 @@ func (b *bootstrapper) prepare(ctx context.Context) (*Result, error) {
 		return res, &DepartedError{Nodes: left}
 	}
 	return res, b.guardRemoval(ctx, res.Plan)
+}
+
+// withDeparted appends to plan the nodes kcloud joined that left the spec,
+// as a node of the spec that runs K3s records them, and refuses a spec
+// whose first server would start a new cluster beside the running one.
+func (b *bootstrapper) withDeparted(ctx context.Context, plan []NodePlan) ([]NodePlan, error) {
+	i := slices.IndexFunc(plan, func(np NodePlan) bool { return np.Current != "" && np.Node.Role != spec.RoleAgent })
+	if i < 0 {
+		i = slices.IndexFunc(plan, func(np NodePlan) bool { return np.Current != "" })
+	}
+	if i < 0 {
+		return plan, nil // a new cluster
+	}
+	ms, err := b.readMembers(ctx, plan[i].Node)
+	if err != nil {
+		return plan, b.failed(plan[i], err)
+	}
+	gone := departed(b.cluster, ms)
+	first := b.firstServer(plan)
+	if first.Current == "" {
+		for _, np := range gone {
+			if np.Node.Role != spec.RoleAgent {
+				return plan, &RemovalError{Nodes: []string{np.Node.Name}, Reason: fmt.Sprintf(
+					"it would be the cluster's last server to go: %s, the spec's first server, runs no K3s and would start a new cluster; list %s first among the servers until the new ones have joined",
+					first.Node.Name, np.Node.Name)}
+			}
+		}
+		return plan, b.failed(*first, fmt.Errorf("node %s: the spec's first server runs no K3s while %s does: the first server initialises the cluster, so list a server of the running cluster first", first.Node.Name, plan[i].Node.Name))
+	}
+	if len(gone) > 0 && b.opts.RemoveNodes {
+		if err := b.probeDeparted(ctx, gone); err != nil {
+			return plan, err
+		}
+	}
+	return append(plan, gone...), nil
 }
 
 // firstServer is the first server's plan.

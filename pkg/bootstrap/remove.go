@@ -45,10 +45,10 @@ func (e *DepartedError) Error() string {
 // onRemove).
 const etcdRoleLabel = "node-role.kubernetes.io/etcd"
 
-// readMembers reads the record of the nodes kcloud joined from the first
-// server; none when there is no record yet.
-func (b *bootstrapper) readMembers(ctx context.Context) ([]member, error) {
-	first := b.cluster.Servers()[0]
+// readMembers reads the record of the nodes kcloud joined from n; none
+// when there is no record yet.
+func (b *bootstrapper) readMembers(ctx context.Context, n Node) ([]member, error) {
+	first := n
 	file := remote.Quote(b.paths(first.Name).members())
 	out, err := b.runners[first.Name].Run(ctx, fmt.Sprintf("if [ -f %s ]; then cat %s; fi", file, file), nil)
 	if err != nil {
@@ -81,8 +81,8 @@ func departed(c *Cluster, ms []member) []NodePlan {
 	return out
 }
 
-// writeMembers records on every server the nodes now in the cluster: the
-// spec's and the departed ones not yet removed.
+// writeMembers records on every node of the spec that runs K3s the nodes
+// now in the cluster: the spec's and the departed ones not yet removed.
 func (b *bootstrapper) writeMembers(ctx context.Context, plan []NodePlan) error {
 	var ms []member
 	for _, np := range plan {
@@ -100,9 +100,12 @@ func (b *bootstrapper) writeMembers(ctx context.Context, plan []NodePlan) error 
 		return err
 	}
 	b.recorded = ms
-	for _, s := range b.cluster.Servers() {
-		if err := b.runners[s.Name].Copy(ctx, bytes.NewReader(append(data, '\n')), b.paths(s.Name).members(), 0o600); err != nil {
-			return fmt.Errorf("node %s: record the cluster's nodes: %w", s.Name, err)
+	for _, np := range plan {
+		if np.Action == ActionRemove || np.Current == "" {
+			continue
+		}
+		if err := b.runners[np.Node.Name].Copy(ctx, bytes.NewReader(append(data, '\n')), b.paths(np.Node.Name).members(), 0o600); err != nil {
+			return fmt.Errorf("node %s: record the cluster's nodes: %w", np.Node.Name, err)
 		}
 	}
 	return nil
