@@ -20,7 +20,6 @@ import (
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/bootstrap"
 	"kcloud.dev/kcloud/pkg/remote"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // withAPI puts a fault proxy in front of the package's API server and has
@@ -56,8 +55,7 @@ func unique(nodes ...node) (string, []node) {
 }
 
 // registerNodes plays the kubelets: a Ready Node per node of the cluster,
-// servers labelled etcd members (as K3s labels them in a cluster with
-// embedded etcd), and deletes them when the test ends.
+// deleted when the test ends.
 func (f *fixture) registerNodes(t *testing.T, names ...string) {
 	t.Helper()
 	ctx := context.Background()
@@ -65,10 +63,7 @@ func (f *fixture) registerNodes(t *testing.T, names ...string) {
 		if len(names) > 0 && !contains(names, n.Name) {
 			continue
 		}
-		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{}}}
-		if n.Role == spec.RoleServer {
-			node.Labels["node-role.kubernetes.io/etcd"] = "true"
-		}
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name}}
 		created, err := f.cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -78,6 +73,24 @@ func (f *fixture) registerNodes(t *testing.T, names ...string) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = f.cs.CoreV1().Nodes().Delete(context.Background(), n.Name, metav1.DeleteOptions{}) })
+	}
+}
+
+// etcdMembers labels the servers' Nodes as K3s labels the members of
+// embedded etcd. Only one test at a time may: every Node so labelled in the
+// shared API server counts toward the quorum.
+func (f *fixture) etcdMembers(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range f.cluster.Servers() {
+		node, err := f.cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.Labels = map[string]string{"node-role.kubernetes.io/etcd": "true"}
+		if _, err := f.cs.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
