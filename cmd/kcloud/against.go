@@ -40,11 +40,11 @@ func diffAgainst(ctx context.Context, g *globals, dirs []string, ref string, opt
 	if err != nil {
 		return atLeast(exitDiffErr, err)
 	}
-	after, tables, err := loadAndRender(ctx, g, dirs, opts)
+	after, err := loadAndRender(ctx, g, dirs, opts)
 	if err != nil {
 		return atLeast(exitDiffErr, err)
 	}
-	out, err := diff.Compare(before, after, diff.CompareOptions{Tables: tables, AllowDataLoss: allowDataLoss, From: ref, To: "working-tree"})
+	out, err := diff.Compare(before, after, diff.CompareOptions{AllowDataLoss: allowDataLoss, From: ref, To: "working-tree"})
 	if err != nil {
 		return withCode(exitDiffErr, g.red.Error(err))
 	}

@@ -11,7 +11,6 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // applyFlags are shared by apply and destroy.
@@ -34,12 +33,11 @@ func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
 var lockDuration time.Duration
 
 // options are the run's options; events are logged.
-func (f *applyFlags) options(g *globals, tables *spec.Tables) (apply.Options, error) {
+func (f *applyFlags) options(g *globals) (apply.Options, error) {
 	if f.timeout <= 0 {
 		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--timeout %s: must be positive (waits are never infinite; use --wait=false not to wait)", f.timeout))
 	}
 	return apply.Options{
-		Tables:         tables,
 		DryRun:         f.dryRun,
 		Wait:           f.wait,
 		Timeout:        f.timeout,
@@ -89,7 +87,7 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 			if err != nil {
 				return err
 			}
-			opts, err := flags.options(g, s.tables)
+			opts, err := flags.options(g)
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/cache"
@@ -48,8 +47,8 @@ type crashState struct {
 	sel, flags []string
 	// stacks are the rendered objects of the selected stacks, by stack;
 	// protected are those pruning detaches rather than deletes.
-	stacks    map[string]object.ObjMetadataSet
-	protected map[object.ObjMetadata]bool
+	stacks    map[string][]change.Ref
+	protected map[change.Ref]bool
 }
 
 // killPoint is where a run is killed: when its hook fires.
@@ -74,7 +73,7 @@ type crashRig struct {
 	mapper meta.ResettableRESTMapper
 	// ever is every object a state of the loop rendered, and whether
 	// pruning detaches it.
-	ever  map[object.ObjMetadata]bool
+	ever  map[change.Ref]bool
 	stats crashStats
 }
 
@@ -102,7 +101,7 @@ func newCrashRig(t *testing.T, cfg *rest.Config) *crashRig {
 		cs:     cs,
 		dyn:    dynamic.NewForConfigOrDie(cfg),
 		mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cs.Discovery())),
-		ever:   map[object.ObjMetadata]bool{},
+		ever:   map[change.Ref]bool{},
 	}
 }
 
@@ -121,10 +120,10 @@ func newCrashState(t *testing.T, name, dir string, sel []string, flags ...string
 	if diags.HasErrors() {
 		t.Fatalf("render %s: %v", dir, diags)
 	}
-	s := &crashState{name: name, dir: dir, sel: sel, flags: flags, stacks: map[string]object.ObjMetadataSet{}, protected: map[object.ObjMetadata]bool{}}
+	s := &crashState{name: name, dir: dir, sel: sel, flags: flags, stacks: map[string][]change.Ref{}, protected: map[change.Ref]bool{}}
 	for _, st := range res.Stacks {
 		for _, o := range st.Unstructured() {
-			id := object.UnstructuredToObjMetadata(o)
+			id := change.RefOf(o)
 			s.stacks[st.Name] = append(s.stacks[st.Name], id)
 			s.protected[id] = tree.Tables.Retention.Protects(o.GetKind(), o.GetAnnotations())
 		}
@@ -282,7 +281,7 @@ func (s *syncBuffer) String() string {
 
 // liveObject is a kcloud object found in the cluster.
 type liveObject struct {
-	id    object.ObjMetadata
+	id    change.Ref
 	owner string // its owning-inventory annotation
 }
 
@@ -313,7 +312,7 @@ func (r *crashRig) live(t *testing.T) []liveObject {
 		}
 		for i := range list.Items {
 			o := &list.Items[i]
-			id := object.UnstructuredToObjMetadata(o)
+			id := change.RefOf(o)
 			if _, ours := r.ever[id]; !ours && (o.GetNamespace() == "" || !namespaces[o.GetNamespace()]) {
 				continue // another test's
 			}
@@ -327,13 +326,13 @@ func (r *crashRig) live(t *testing.T) []liveObject {
 }
 
 // inventories returns which inventories list each object.
-func (r *crashRig) inventories(t *testing.T) map[object.ObjMetadata][]string {
+func (r *crashRig) inventories(t *testing.T) map[change.Ref][]string {
 	t.Helper()
 	stacks, err := inventory.List(context.Background(), r.cs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[object.ObjMetadata][]string{}
+	out := map[change.Ref][]string{}
 	for _, s := range stacks {
 		for _, id := range s.Objects {
 			out[id] = append(out[id], s.Name)
@@ -350,7 +349,7 @@ func (r *crashRig) checkRecorded(t *testing.T, s *crashState) {
 	listed := r.inventories(t)
 	for _, o := range r.live(t) {
 		if o.owner != "" && !inStack(listed[o.id], o.owner) {
-			t.Errorf("after the kill: %s carries inventory %s but is listed in %v", change.RefFromID(o.id), o.owner, listed[o.id])
+			t.Errorf("after the kill: %s carries inventory %s but is listed in %v", o.id, o.owner, listed[o.id])
 		}
 	}
 }
@@ -373,43 +372,43 @@ func inStack(stacks []string, owner string) bool {
 func (r *crashRig) checkConverged(t *testing.T, s *crashState) {
 	t.Helper()
 	listed := r.inventories(t)
-	rendered := map[object.ObjMetadata]string{}
+	rendered := map[change.Ref]string{}
 	for stack, ids := range s.stacks {
 		for _, id := range ids {
 			rendered[id] = stack
 		}
 	}
-	seen := map[object.ObjMetadata]bool{}
+	seen := map[change.Ref]bool{}
 	for _, o := range r.live(t) {
 		seen[o.id] = true
 		stacks := listed[o.id]
 		switch {
 		case len(stacks) > 1:
-			t.Errorf("%s is listed in %d inventories: %v", change.RefFromID(o.id), len(stacks), stacks)
+			t.Errorf("%s is listed in %d inventories: %v", o.id, len(stacks), stacks)
 		case o.owner == "" && len(stacks) > 0:
-			t.Errorf("%s is listed in inventory %v but carries no inventory annotation", change.RefFromID(o.id), stacks)
+			t.Errorf("%s is listed in inventory %v but carries no inventory annotation", o.id, stacks)
 		case o.owner == "" && rendered[o.id] != "":
-			t.Errorf("%s is rendered into %s but detached", change.RefFromID(o.id), rendered[o.id])
+			t.Errorf("%s is rendered into %s but detached", o.id, rendered[o.id])
 		case o.owner == "" && !r.ever[o.id]:
-			t.Errorf("%s is detached but pruning does not protect it", change.RefFromID(o.id))
+			t.Errorf("%s is detached but pruning does not protect it", o.id)
 		case o.owner != "" && len(stacks) == 0:
-			t.Errorf("%s is orphaned: it carries inventory %s and no inventory lists it", change.RefFromID(o.id), o.owner)
+			t.Errorf("%s is orphaned: it carries inventory %s and no inventory lists it", o.id, o.owner)
 		case o.owner != "" && inventory.ID(stacks[0]) != o.owner:
-			t.Errorf("%s carries inventory %s but is listed in %s", change.RefFromID(o.id), o.owner, stacks[0])
+			t.Errorf("%s carries inventory %s but is listed in %s", o.id, o.owner, stacks[0])
 		case o.owner != "" && rendered[o.id] == "" && r.ever[o.id]:
-			t.Errorf("%s is no longer rendered, but still in inventory %s instead of detached", change.RefFromID(o.id), stacks[0])
+			t.Errorf("%s is no longer rendered, but still in inventory %s instead of detached", o.id, stacks[0])
 		}
 	}
 	for id, stack := range rendered {
 		if !seen[id] {
-			t.Errorf("%s is rendered into %s but missing", change.RefFromID(id), stack)
+			t.Errorf("%s is rendered into %s but missing", id, stack)
 		} else if !inStack(listed[id], inventory.ID(stack)) {
-			t.Errorf("%s is rendered into %s but listed in %v", change.RefFromID(id), stack, listed[id])
+			t.Errorf("%s is rendered into %s but listed in %v", id, stack, listed[id])
 		}
 	}
 	for id, stacks := range listed {
 		if _, ours := r.ever[id]; ours && !seen[id] {
-			t.Errorf("inventory %v lists %s, which does not exist", stacks, change.RefFromID(id))
+			t.Errorf("inventory %v lists %s, which does not exist", stacks, id)
 		}
 	}
 	for id, protected := range r.ever {
@@ -418,15 +417,15 @@ func (r *crashRig) checkConverged(t *testing.T, s *crashState) {
 		}
 		switch exists := r.exists(t, id); {
 		case protected && !exists:
-			t.Errorf("%s was deleted; pruning must detach it", change.RefFromID(id))
+			t.Errorf("%s was deleted; pruning must detach it", id)
 		case !protected && exists:
-			t.Errorf("%s is no longer rendered but still exists", change.RefFromID(id))
+			t.Errorf("%s is no longer rendered but still exists", id)
 		}
 	}
 }
 
 // exists reports whether id is in the cluster.
-func (r *crashRig) exists(t *testing.T, id object.ObjMetadata) bool {
+func (r *crashRig) exists(t *testing.T, id change.Ref) bool {
 	t.Helper()
 	m, err := r.mapper.RESTMapping(id.GroupKind)
 	if meta.IsNoMatchError(err) {

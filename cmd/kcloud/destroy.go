@@ -47,7 +47,7 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			if !yes && !flags.dryRun {
 				return withCode(exitUsage, fmt.Errorf("destroy deletes every object of stack %s: pass --yes (or --dry-run to see what it would do)", stack))
 			}
-			opts, err := flags.options(g, tables)
+			opts, err := flags.options(g)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 				return err
 			}
 			stop := withProgress(cmd.Context(), g, &opts)
-			out, err := apply.Destroy(cmd.Context(), c, stack, opts)
+			out, err := apply.Destroy(cmd.Context(), c, tables, stack, opts)
 			stop()
 			return finishApply(g, out, err)
 		},

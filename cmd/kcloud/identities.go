@@ -53,11 +53,11 @@ plan gains kinds, and before a token expires.`,
 				return withCode(exitUsage, fmt.Errorf("--token-ttl %s: at least 10m (the API server's minimum)", flags.ttl))
 			}
 			ctx := cmd.Context()
-			plan, tables, err := loadAndRender(ctx, g, specDirs(args), render.Options{Lenient: true})
+			plan, err := loadAndRender(ctx, g, specDirs(args), render.Options{Lenient: true})
 			if err != nil {
 				return err
 			}
-			c, err := connect(g, tables)
+			c, err := connect(g, plan.Tables)
 			if err != nil {
 				return err
 			}

@@ -33,22 +33,21 @@ func loadSpecs(ctx context.Context, g *globals, dirs []string) (*spec.Tree, erro
 // loadAndRender loads, renders and validates dirs offline the way diff and
 // apply consume them: every ${NAME} must be set and pinned manifest URLs
 // are fetched. The redactor learns the plan's Secret values.
-func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, error) {
-	res, tables, diags, err := renderSpecs(ctx, g, dirs, opts)
+func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, error) {
+	res, diags, err := renderSpecs(ctx, g, dirs, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{})...)); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return res, tables, nil
+	return res, nil
 }
 
 // session is a rendered, validated plan and the cluster it is for.
 type session struct {
-	plan   *render.Result
-	tables *spec.Tables
-	c      *kube.Clients
+	plan *render.Result
+	c    *kube.Clients
 	// merger is the client-side merge, knowing the cluster's CRDs and its
 	// mutating admission.
 	merger *ssa.Merger
@@ -56,7 +55,7 @@ type session struct {
 
 // diffOptions are the options of every diff of the session.
 func (s *session) diffOptions(g *globals) diff.Options {
-	return diff.Options{Tables: s.tables, Redactor: g.red, Merger: s.merger}
+	return diff.Options{Redactor: g.red, Merger: s.merger}
 }
 
 // loadPlan is loadAndRender for the commands that talk to the cluster: it
@@ -65,11 +64,11 @@ func (s *session) diffOptions(g *globals) diff.Options {
 // mutating admission configuration, are the only requests made before the
 // plan is valid; nothing reaches the cluster unless it is.
 func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Options) (*session, error) {
-	res, tables, diags, err := renderSpecs(ctx, g, dirs, opts)
+	res, diags, err := renderSpecs(ctx, g, dirs, opts)
 	if err != nil {
 		return nil, err
 	}
-	c, err := connect(g, tables)
+	c, err := connect(g, res.Tables)
 	if err != nil {
 		return nil, err
 	}
@@ -85,21 +84,21 @@ func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Option
 		defs[i] = crd.CustomResourceDefinition
 	}
 	merger := ssa.NewMerger(ssa.Options{CRDs: defs, Admission: ssa.ReadAdmission(ctx, c.Typed)})
-	return &session{plan: res, tables: tables, c: c, merger: merger}, nil
+	return &session{plan: res, c: c, merger: merger}, nil
 }
 
 // renderSpecs loads and renders dirs; render errors stop it (printed).
-func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, *spec.Tables, spec.Diagnostics, error) {
+func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, spec.Diagnostics, error) {
 	tree, err := loadSpecs(ctx, g, dirs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	g.cluster = tree.Cluster
 	res, diags := renderTree(ctx, g, tree, opts)
 	if diags.HasErrors() {
-		return nil, nil, nil, reportDiagnostics(g, diags)
+		return nil, nil, reportDiagnostics(g, diags)
 	}
-	return res, tree.Tables, diags, nil
+	return res, diags, nil
 }
 
 // renderTree renders a loaded tree as the commands do — ${NAME}s from the

@@ -30,7 +30,7 @@ unless --show-secrets. Exit 0, or 1 when the specs are invalid.`,
 			if flags.output != "yaml" && flags.output != "json" {
 				return withCode(exitUsage, fmt.Errorf("-o %q: use yaml or json", flags.output))
 			}
-			res, _, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
 			if err != nil {
 				return err
 			}

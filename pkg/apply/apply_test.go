@@ -36,17 +36,17 @@ func setup(t *testing.T) (*kube.Clients, apply.Options, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tabs, err := spec.LoadTables()
-	if err != nil {
-		t.Fatal(err)
-	}
 	counter++
-	return c, apply.Options{Tables: tabs}, fmt.Sprintf("t%d", counter)
+	return c, apply.Options{}, fmt.Sprintf("t%d", counter)
 }
 
 // plan is the plan of stacks, selecting no other test's stacks for pruning.
 func plan(stacks ...render.Stack) *render.Result {
-	return render.NewResult(render.Selection{Env: "none"}, stacks...)
+	tabs, err := spec.LoadTables()
+	if err != nil {
+		panic(err) // the embedded schema: every test would fail
+	}
+	return render.NewResult(tabs, render.Selection{Env: "none"}, stacks...)
 }
 
 // stack parses YAML documents into a stack, NS replaced by ns.
@@ -171,10 +171,6 @@ func TestCustomResourcesWaitForTheirChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tabs, err := spec.LoadTables()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := stack(t, "l1", "", `apiVersion: helm.cattle.io/v1
 kind: HelmChart
 metadata: {name: cert-manager, namespace: kube-system}
@@ -188,7 +184,7 @@ metadata:
 spec: {acme: {server: https://acme.example.com, privateKeySecretRef: {name: letsencrypt-account-key}}}`)
 
 	// diff shows the custom resource as a create, not an error.
-	planned, err := diff.Run(context.Background(), c, plan(s), diff.Options{Tables: tabs})
+	planned, err := diff.Run(context.Background(), c, plan(s), diff.Options{})
 	if err != nil || len(planned.Changes) != 2 || planned.Changes[1].Action != change.Create {
 		t.Fatalf("diff before the chart ran: %v, %+v", err, planned)
 	}
@@ -201,7 +197,7 @@ spec: {acme: {server: https://acme.example.com, privateKeySecretRef: {name: lets
 	}
 	ext := apiextensionsclient.NewForConfigOrDie(srv.Config())
 	installed := false
-	opts := apply.Options{Tables: tabs, Timeout: time.Minute, Events: func(e apply.Event) {
+	opts := apply.Options{Timeout: time.Minute, Events: func(e apply.Event) {
 		if e.Type != apply.Warning || !strings.Contains(e.Message, "waiting until the cluster serves") || installed {
 			return
 		}
@@ -240,7 +236,7 @@ spec: {acme: {server: https://acme.example.com, privateKeySecretRef: {name: lets
 	// Without a chart that could install it, an unserved kind still fails
 	// before anything is written.
 	bad := stack(t, "l2", "", "apiVersion: application.kubero.dev/v1alpha1\nkind: Kubero\nmetadata: {name: k, namespace: kubero}")
-	_, err = apply.Run(context.Background(), c, plan(bad), apply.Options{Tables: tabs, Timeout: time.Minute})
+	_, err = apply.Run(context.Background(), c, plan(bad), apply.Options{Timeout: time.Minute})
 	if !kube.IsUnserved(err) {
 		t.Errorf("err = %v, want an unserved kind", err)
 	}

@@ -43,7 +43,7 @@ func (r *runner) deferred(s render.Stack) (render.Stack, []schema.GroupVersionKi
 	missing := map[schema.GroupVersionKind]bool{}
 	for _, o := range s.Objects {
 		gvk := o.GroupVersionKind()
-		if _, seen := missing[gvk]; seen || (!r.opts.Tables.FromChart(gvk.Group) && !r.plan.CRDs[gvk.GroupKind()]) {
+		if _, seen := missing[gvk]; seen || (!r.plan.Tables.FromChart(gvk.Group) && !r.plan.CRDs[gvk.GroupKind()]) {
 			continue
 		}
 		_, err := r.c.Mapping(gvk)

@@ -9,13 +9,15 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Destroy deletes everything a stack's inventory lists, with cli-utils'
-// Destroyer, under the apply lock; protected objects are detached unless
-// AllowDataLoss. The inventory is removed once it is empty.
-func Destroy(ctx context.Context, c *kube.Clients, stack string, opts Options) (*Result, error) {
-	r, err := newRunner(ctx, c, render.NewResult(render.Selection{}), opts)
+// Destroyer, under the apply lock; protected objects (by the retention
+// policy of tables) are detached unless AllowDataLoss. The inventory is
+// removed once it is empty. It reads no specs: its plan is empty.
+func Destroy(ctx context.Context, c *kube.Clients, tables *spec.Tables, stack string, opts Options) (*Result, error) {
+	r, err := newRunner(ctx, c, render.NewResult(tables, render.Selection{}), opts)
 	if err != nil {
 		return nil, err
 	}

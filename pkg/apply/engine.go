@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/common"
 	cliinv "sigs.k8s.io/cli-utils/pkg/inventory"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/watcher"
-	"sigs.k8s.io/cli-utils/pkg/object"
 	"sigs.k8s.io/cli-utils/pkg/object/validation"
 
 	"kcloud.dev/kcloud/pkg/change"
@@ -72,14 +71,14 @@ func (r *runner) dynamicClient() dynamic.Interface {
 // runApplier runs cli-utils' Applier over one stack: objs are applied,
 // keep (unchanged, rendered objects) stay in the inventory untouched.
 // actions are the plan's, to tell creates from updates.
-func (r *runner) runApplier(ctx context.Context, stack string, objs []*unstructured.Unstructured, keep object.ObjMetadataSet,
-	actions map[object.ObjMetadata]change.Action, sum *change.Summary) error {
+func (r *runner) runApplier(ctx context.Context, stack string, objs []*unstructured.Unstructured, keep []change.Ref,
+	actions map[change.Ref]change.Action, sum *change.Summary) error {
 	invClient, err := inventory.NewClient(r.c)
 	if err != nil {
 		return err
 	}
 	if len(keep) > 0 {
-		invClient = keepingInventory{Client: invClient, keep: keep}
+		invClient = keepingInventory{Client: invClient, keep: change.IDs(keep)}
 	}
 	applier, err := configure(r, cliapply.NewApplierBuilder(), invClient, r.primed).Build()
 	if err != nil {

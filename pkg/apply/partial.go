@@ -19,11 +19,11 @@ import (
 // objects whose server-side dry run is a no-op. Applying those again would
 // change nothing; it would only cost a round trip each, one at a time. keep
 // is empty when everything must go through cli-utils.
-func partition(objs []*unstructured.Unstructured, changes []diff.Change) (apply []*unstructured.Unstructured, keep object.ObjMetadataSet) {
+func partition(objs []*unstructured.Unstructured, changes []diff.Change) (apply []*unstructured.Unstructured, keep []change.Ref) {
 	unchanged := map[object.ObjMetadata]bool{}
 	for _, ch := range changes {
 		if ch.Action == change.Unchanged {
-			unchanged[ch.Ref().ID()] = true
+			unchanged[ch.Ref.ID()] = true // cli-utils' dependson names objects so
 		}
 	}
 	byID := make(map[object.ObjMetadata]*unstructured.Unstructured, len(objs))
@@ -79,7 +79,7 @@ func partition(objs []*unstructured.Unstructured, changes []diff.Change) (apply 
 		if in[id] {
 			apply = append(apply, o)
 		} else {
-			keep = append(keep, id)
+			keep = append(keep, change.RefFromID(id))
 		}
 	}
 	return apply, keep

@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -24,7 +23,7 @@ func TestPartition(t *testing.T) {
 		return map[string]string{"config.kubernetes.io/depends-on": "/namespaces/ns/ConfigMap/" + name}
 	}
 	ch := func(name string, a change.Action, before *unstructured.Unstructured) diff.Change {
-		return diff.Change{Action: a, GVK: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, Namespace: "ns", Name: name, Before: before}
+		return diff.Change{Action: a, Ref: change.Ref{GroupKind: schema.GroupKind{Kind: "ConfigMap"}, Namespace: "ns", Name: name}, Version: "v1", Before: before}
 	}
 	names := func(objs []*unstructured.Unstructured) []string {
 		var out []string
@@ -33,7 +32,7 @@ func TestPartition(t *testing.T) {
 		}
 		return out
 	}
-	keepNames := func(ids object.ObjMetadataSet) []string {
+	keepNames := func(ids []change.Ref) []string {
 		var out []string
 		for _, id := range ids {
 			out = append(out, id.Name)

@@ -8,20 +8,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 
 	"kcloud.dev/kcloud/internal/testenv"
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/kube"
 )
 
 func TestPrimedClientServesEachPrimedObjectOnce(t *testing.T) {
-	dyn := dynamic.NewForConfigOrDie(testenv.Shared(t).Config())
+	c, err := kube.NewForConfig(testenv.Shared(t).Config(), kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cms := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	p := newPrimedClient(dyn)
+	p := newPrimedClient(c.Dynamic, c.Mapper)
 	primedCM := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "primed-only", "namespace": "default"}}}
-	p.prime(cms.GroupResource(), "default", "primed-only", primedCM)
-	p.prime(cms.GroupResource(), "default", "absent", nil)
-	p.prime(cms.GroupResource(), "default", "forgotten", primedCM)
-	p.forget(cms.GroupResource(), "default", "forgotten")
+	ref := func(name string) change.Ref {
+		return change.Ref{GroupKind: schema.GroupKind{Kind: "ConfigMap"}, Namespace: "default", Name: name}
+	}
+	p.prime(ref("primed-only"), primedCM)
+	p.prime(ref("absent"), nil)
+	p.prime(ref("forgotten"), primedCM)
+	p.forget(ref("forgotten"))
 	ctx := context.Background()
 	ri := p.Resource(cms).Namespace("default")
 

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/cli-utils/pkg/common"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -25,16 +24,16 @@ const protectManager = kube.FieldManager + "-protect"
 // detach annotation before cli-utils sees it, so that it is detached even
 // if something rendered it without. Adding protection is always safe.
 func (r *runner) protect(ctx context.Context, changes []diff.Change) error {
-	detach := r.opts.Tables.Retention.Detach
+	detach := r.plan.Tables.Retention.Detach
 	for _, ch := range changes {
 		if ch.Action != change.Detach || ch.Before == nil || ch.Before.GetAnnotations()[detach.Key] == detach.Value {
 			continue
 		}
-		if !r.opts.Tables.Retention.Protects(ch.Before.GetKind(), ch.Before.GetAnnotations()) {
+		if !r.plan.Tables.Retention.Protects(ch.Before.GetKind(), ch.Before.GetAnnotations()) {
 			continue
 		}
-		if err := r.annotate(ctx, ch.Ref(), detach.Key, detach.Value, protectManager); err != nil {
-			return fmt.Errorf("%s: add the detach annotation: %w", ch.Ref(), err)
+		if err := r.annotate(ctx, ch.Ref, detach.Key, detach.Value, protectManager); err != nil {
+			return fmt.Errorf("%s: add the detach annotation: %w", ch.Ref, err)
 		}
 	}
 	return nil
@@ -43,16 +42,15 @@ func (r *runner) protect(ctx context.Context, changes []diff.Change) error {
 // protectInventory adds the detach annotation to the protected objects of a
 // stack's inventory that lack it, before a destroy.
 func (r *runner) protectInventory(ctx context.Context, stack string) error {
-	ids, _, err := inventory.Get(ctx, r.c.Typed, stack)
+	refs, _, err := inventory.Get(ctx, r.c.Typed, stack)
 	if err != nil {
 		return err
 	}
-	detach := r.opts.Tables.Retention.Detach
-	for _, id := range ids {
-		if !r.opts.Tables.Retention.Protects(id.GroupKind.Kind, nil) {
+	detach := r.plan.Tables.Retention.Detach
+	for _, ref := range refs {
+		if !r.plan.Tables.Retention.Protects(ref.GroupKind.Kind, nil) {
 			continue
 		}
-		ref := change.RefFromID(id)
 		if err := r.annotate(ctx, ref, detach.Key, detach.Value, protectManager); err != nil {
 			return fmt.Errorf("%s: add the detach annotation: %w", ref, err)
 		}
@@ -67,40 +65,32 @@ func (r *runner) protectInventory(ctx context.Context, stack string) error {
 // they name it: a run killed in between leaves no object naming an
 // inventory that does not list it.
 func (r *runner) reattach(ctx context.Context, stack string, changes []diff.Change) error {
-	var ids object.ObjMetadataSet
+	var refs []change.Ref
 	for _, ch := range changes {
 		if ch.Reattach {
-			ids = append(ids, ch.Ref().ID())
+			refs = append(refs, ch.Ref)
 		}
 	}
-	if len(ids) == 0 {
+	if len(refs) == 0 {
 		return nil
 	}
 	invClient, err := inventory.NewClient(r.c)
 	if err != nil {
 		return err
 	}
-	if _, err := invClient.Merge(inventory.Info(stack), ids, common.DryRunNone); err != nil {
-		return fmt.Errorf("take %s back into the inventory of stack %s: %w", refList(refsOf(ids)), stack, err)
+	if _, err := invClient.Merge(inventory.Info(stack), change.IDs(refs), common.DryRunNone); err != nil {
+		return fmt.Errorf("take %s back into the inventory of stack %s: %w", refList(refs), stack, err)
 	}
 	for _, ch := range changes {
 		if !ch.Reattach {
 			continue
 		}
-		if err := r.annotate(ctx, ch.Ref(), inventory.OwningAnnotation, inventory.ID(stack), kube.FieldManager); err != nil {
-			return fmt.Errorf("%s: take it back into the inventory: %w", ch.Ref(), err)
+		if err := r.annotate(ctx, ch.Ref, inventory.OwningAnnotation, inventory.ID(stack), kube.FieldManager); err != nil {
+			return fmt.Errorf("%s: take it back into the inventory: %w", ch.Ref, err)
 		}
-		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref(), Op: OpApply, Action: change.Reattach, Outcome: Done, Message: "detached earlier, rendered again"})
+		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref, Op: OpApply, Action: change.Reattach, Outcome: Done, Message: "detached earlier, rendered again"})
 	}
 	return nil
-}
-
-func refsOf(ids object.ObjMetadataSet) []change.Ref {
-	refs := make([]change.Ref, len(ids))
-	for i, id := range ids {
-		refs[i] = change.RefFromID(id)
-	}
-	return refs
 }
 
 // annotate sets one annotation on a live object with a merge patch; an
@@ -115,7 +105,7 @@ func (r *runner) annotate(ctx context.Context, ref change.Ref, key, value, manag
 		return err
 	}
 	if r.primed != nil {
-		r.primed.forget(m.Resource.GroupResource(), ref.Namespace, ref.Name)
+		r.primed.forget(ref)
 	}
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value)
 	_, err = r.c.Dynamic.Resource(m.Resource).Namespace(ref.Namespace).Patch(ctx, ref.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: manager})

@@ -16,7 +16,6 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/ssa"
 )
 
@@ -26,10 +25,9 @@ const DefaultTimeout = 5 * time.Minute
 // pollInterval is how often a wait without cli-utils polls.
 const pollInterval = 2 * time.Second
 
-// Options tune Run and Destroy.
+// Options tune Run and Destroy. The retention policy and the API group
+// table come from the plan's Tables.
 type Options struct {
-	// Tables give the retention policy and the API group table; required.
-	Tables *spec.Tables
 	// DryRun applies nothing: server-side dry runs, no lock, no inventory.
 	DryRun bool
 	// Wait waits for each stack's objects to be Current (kstatus) before the
@@ -59,8 +57,8 @@ type Options struct {
 }
 
 func (o *Options) defaults(plan *render.Result) error {
-	if o.Tables == nil {
-		return errors.New("apply: no tables")
+	if plan.Tables == nil {
+		return errors.New("apply: the plan has no tables")
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -78,7 +76,7 @@ func (o *Options) defaults(plan *render.Result) error {
 }
 
 func (o *Options) diff() diff.Options {
-	return diff.Options{Tables: o.Tables, AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger}
+	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger}
 }
 
 // runner is one Run or Destroy.
@@ -133,7 +131,7 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	}
 	defer release()
 
-	r.primed = newPrimedClient(r.dynamicClient())
+	r.primed = newPrimedClient(r.dynamicClient(), r.c.Mapper)
 	r.prime(planned)
 	for _, s := range plan.Stacks {
 		if err := r.stack(ctx, s, planned); err != nil {
@@ -218,10 +216,10 @@ func prunesOf(changes []diff.Change) (prunes, deletes []change.Ref) {
 	for _, ch := range changes {
 		switch ch.Action {
 		case change.Delete:
-			deletes = append(deletes, ch.Ref())
-			prunes = append(prunes, ch.Ref())
+			deletes = append(deletes, ch.Ref)
+			prunes = append(prunes, ch.Ref)
 		case change.Detach:
-			prunes = append(prunes, ch.Ref())
+			prunes = append(prunes, ch.Ref)
 		}
 	}
 	return prunes, deletes

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -47,7 +46,7 @@ func (r *runner) stackPasses(ctx context.Context, s render.Stack, planned *diff.
 		return r.apply(ctx, s, planned, sum)
 	}
 	var first change.Summary
-	if len(deferred.Objects) > 0 && installs(deferred, kinds, r.opts.Tables) {
+	if len(deferred.Objects) > 0 && installs(deferred, kinds, r.plan.Tables) {
 		first.Stack = s.Name
 		if err := r.replanAndApply(ctx, deferred, &first); err != nil {
 			*sum = first
@@ -91,12 +90,12 @@ func (r *runner) replanAndApply(ctx context.Context, s render.Stack, sum *change
 // inventory untouched.
 func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
 	changes := planned.Stack(s.Name)
-	local := object.UnstructuredSetToObjMetadataSet(s.Unstructured())
-	if !slices.ContainsFunc(changes, diff.Change.Changed) && planned.Inventories[s.Name].Objects.Equal(local) {
+	local := refsOf(s)
+	if !slices.ContainsFunc(changes, diff.Change.Changed) && sameRefs(planned.Inventories[s.Name].Objects, local) {
 		sum.NoOp = true
 		for _, ch := range changes {
 			sum.Count(change.Unchanged)
-			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref(), Op: OpApply, Action: change.Unchanged, Outcome: Done})
+			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 		}
 		return r.waitAll(ctx, s, local, sum)
 	}
@@ -113,13 +112,13 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 		objs[i] = o.DeepCopy()
 	}
 	applySet, keep := partition(objs, changes)
-	for _, id := range keep {
+	for _, ref := range keep {
 		sum.Count(change.Unchanged)
-		r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: change.RefFromID(id), Op: OpApply, Action: change.Unchanged, Outcome: Done})
+		r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 	}
-	actions := map[object.ObjMetadata]change.Action{}
+	actions := map[change.Ref]change.Action{}
 	for _, ch := range changes {
-		actions[ch.Ref().ID()] = ch.Action
+		actions[ch.Ref] = ch.Action
 	}
 	if err := r.runApplier(ctx, s.Name, applySet, keep, actions, sum); err != nil {
 		return err
@@ -127,9 +126,34 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 	return r.waitAll(ctx, s, keep, sum)
 }
 
+// refsOf names the objects of a stack.
+func refsOf(s render.Stack) []change.Ref {
+	out := make([]change.Ref, len(s.Objects))
+	for i, o := range s.Objects {
+		out[i] = change.RefOf(o.Unstructured)
+	}
+	return out
+}
+
+// sameRefs reports whether a and b name the same objects, in any order.
+func sameRefs(a, b []change.Ref) bool {
+	in := make(map[change.Ref]bool, len(a))
+	for _, r := range a {
+		in[r] = true
+	}
+	seen := make(map[change.Ref]bool, len(b))
+	for _, r := range b {
+		if !in[r] {
+			return false
+		}
+		seen[r] = true
+	}
+	return len(seen) == len(in)
+}
+
 // waitAll waits, with --wait, for what cli-utils did not wait for: the
 // objects it did not apply, and the stack's charts to be installed.
-func (r *runner) waitAll(ctx context.Context, s render.Stack, ids object.ObjMetadataSet, sum *change.Summary) error {
+func (r *runner) waitAll(ctx context.Context, s render.Stack, ids []change.Ref, sum *change.Summary) error {
 	if !r.opts.Wait {
 		return nil
 	}
@@ -147,7 +171,7 @@ func (r *runner) waitAll(ctx context.Context, s render.Stack, ids object.ObjMeta
 func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary) error {
 	failed := 0
 	for _, ch := range planned.Stack(stack) {
-		ev := Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref(), Op: OpApply, Action: ch.Action, Outcome: Done, Message: ch.Note}
+		ev := Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref, Op: OpApply, Action: ch.Action, Outcome: Done, Message: ch.Note}
 		switch {
 		case ch.Conflict.Blocks(r.opts.Adopt):
 			failed++
@@ -160,7 +184,7 @@ func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary)
 			sum.Count(ch.Action)
 		}
 		if ch.Action == change.Detach && ev.Outcome == Done {
-			r.res.Detached = append(r.res.Detached, ch.Ref())
+			r.res.Detached = append(r.res.Detached, ch.Ref)
 		}
 		r.emit(ev)
 	}
@@ -174,7 +198,5 @@ func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary)
 // them again one at a time: once per diff (the run's, each replan's), not
 // per stack, so that what protect and reattach forgot stays forgotten.
 func (r *runner) prime(planned *diff.Result) {
-	planned.Live(func(k diff.LiveKey, live *unstructured.Unstructured) {
-		r.primed.prime(k.Resource, k.Namespace, k.Name, live)
-	})
+	planned.Live(r.primed.prime)
 }

@@ -7,7 +7,6 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/apply/event"
 	"sigs.k8s.io/cli-utils/pkg/apply/filter"
 	cliinv "sigs.k8s.io/cli-utils/pkg/inventory"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 )
@@ -17,17 +16,17 @@ import (
 type translator struct {
 	r       *runner
 	stack   string
-	actions map[object.ObjMetadata]change.Action // the plan's, by object
+	actions map[change.Ref]change.Action // the plan's, by object
 	sum     *change.Summary
 
 	fatal    []error
 	failed   []string
 	detached []change.Ref
-	pruned   map[object.ObjMetadata]bool
+	pruned   map[change.Ref]bool
 }
 
-func newTranslator(r *runner, stack string, actions map[object.ObjMetadata]change.Action, sum *change.Summary) *translator {
-	return &translator{r: r, stack: stack, actions: actions, sum: sum, pruned: map[object.ObjMetadata]bool{}}
+func newTranslator(r *runner, stack string, actions map[change.Ref]change.Action, sum *change.Summary) *translator {
+	return &translator{r: r, stack: stack, actions: actions, sum: sum, pruned: map[change.Ref]bool{}}
 }
 
 // consume reads events until the channel closes and returns what was
@@ -42,10 +41,10 @@ func (t *translator) consume(events <-chan event.Event) ([]change.Ref, error) {
 		case event.ApplyType:
 			t.onApply(e.ApplyEvent)
 		case event.PruneType:
-			t.onDelete(OpPrune, e.PruneEvent.Identifier, e.PruneEvent.Status == event.PruneSuccessful,
+			t.onDelete(OpPrune, change.RefFromID(e.PruneEvent.Identifier), e.PruneEvent.Status == event.PruneSuccessful,
 				e.PruneEvent.Status == event.PruneSkipped, e.PruneEvent.Error)
 		case event.DeleteType:
-			t.onDelete(OpDelete, e.DeleteEvent.Identifier, e.DeleteEvent.Status == event.DeleteSuccessful,
+			t.onDelete(OpDelete, change.RefFromID(e.DeleteEvent.Identifier), e.DeleteEvent.Status == event.DeleteSuccessful,
 				e.DeleteEvent.Status == event.DeleteSkipped, e.DeleteEvent.Error)
 		case event.WaitType:
 			t.onWait(e.WaitEvent)
@@ -60,8 +59,7 @@ func (t *translator) consume(events <-chan event.Event) ([]change.Ref, error) {
 	return t.detached, nil
 }
 
-func (t *translator) object(id object.ObjMetadata, op Op, action change.Action, outcome Outcome, msg string, err error) {
-	ref := change.RefFromID(id)
+func (t *translator) object(ref change.Ref, op Op, action change.Action, outcome Outcome, msg string, err error) {
 	t.r.emit(Event{Type: ObjectEvent, Stack: t.stack, Object: ref, Op: op, Action: action, Outcome: outcome, Message: msg, Err: err})
 	if outcome == Failed || outcome == Timeout {
 		t.failed = append(t.failed, ref.String())
@@ -69,60 +67,61 @@ func (t *translator) object(id object.ObjMetadata, op Op, action change.Action, 
 }
 
 func (t *translator) onApply(e event.ApplyEvent) {
+	ref := change.RefFromID(e.Identifier)
 	switch e.Status {
 	case event.ApplySuccessful:
-		action := t.actions[e.Identifier]
+		action := t.actions[ref]
 		if action != change.Create && action != change.Unchanged {
 			action = change.Update
 		}
 		t.sum.Count(action)
-		t.object(e.Identifier, OpApply, action, Done, "", nil)
+		t.object(ref, OpApply, action, Done, "", nil)
 	case event.ApplySkipped:
 		t.sum.Failed++
-		t.object(e.Identifier, OpApply, "", Failed, skipReason(e.Error), nil)
+		t.object(ref, OpApply, "", Failed, skipReason(e.Error), nil)
 	case event.ApplyFailed:
 		t.sum.Failed++
-		t.object(e.Identifier, OpApply, "", Failed, "", e.Error)
+		t.object(ref, OpApply, "", Failed, "", e.Error)
 	}
 }
 
 // onDelete handles prune (apply) and delete (destroy) events alike.
-func (t *translator) onDelete(op Op, id object.ObjMetadata, ok, skipped bool, err error) {
-	t.pruned[id] = true
+func (t *translator) onDelete(op Op, ref change.Ref, ok, skipped bool, err error) {
+	t.pruned[ref] = true
 	var detach *filter.AnnotationPreventedDeletionError
 	switch {
 	case ok:
 		t.sum.Count(change.Delete)
-		t.object(id, op, change.Delete, Done, "", nil)
+		t.object(ref, op, change.Delete, Done, "", nil)
 	case skipped && errors.As(err, &detach):
 		t.sum.Count(change.Detach)
-		ref := change.RefFromID(id)
 		t.detached = append(t.detached, ref)
 		t.r.res.Detached = append(t.r.res.Detached, ref)
-		t.object(id, op, change.Detach, Done, "kept in the cluster, dropped from the inventory (--allow-data-loss deletes it)", nil)
+		t.object(ref, op, change.Detach, Done, "kept in the cluster, dropped from the inventory (--allow-data-loss deletes it)", nil)
 	case skipped:
-		t.object(id, op, "", Skipped, skipReason(err), nil)
+		t.object(ref, op, "", Skipped, skipReason(err), nil)
 	default:
 		t.sum.Failed++
-		t.object(id, op, "", Failed, "", err)
+		t.object(ref, op, "", Failed, "", err)
 	}
 }
 
 func (t *translator) onWait(e event.WaitEvent) {
+	ref := change.RefFromID(e.Identifier)
 	switch e.Status {
 	case event.ReconcileSuccessful:
-		t.object(e.Identifier, OpWait, "", Current, "", nil)
+		t.object(ref, OpWait, "", Current, "", nil)
 	case event.ReconcileTimeout:
-		if t.pruned[e.Identifier] {
-			t.r.emit(Event{Type: Warning, Stack: t.stack, Object: change.RefFromID(e.Identifier), Op: OpWait,
+		if t.pruned[ref] {
+			t.r.emit(Event{Type: Warning, Stack: t.stack, Object: ref, Op: OpWait,
 				Message: fmt.Sprintf("still being deleted after %s", t.r.opts.Timeout)})
 			return
 		}
 		t.sum.Unhealthy++
-		t.object(e.Identifier, OpWait, "", Timeout, fmt.Sprintf("not healthy after %s", t.r.opts.Timeout), nil)
+		t.object(ref, OpWait, "", Timeout, fmt.Sprintf("not healthy after %s", t.r.opts.Timeout), nil)
 	case event.ReconcileFailed:
 		t.sum.Unhealthy++
-		t.object(e.Identifier, OpWait, "", Failed, "reconcile failed", nil)
+		t.object(ref, OpWait, "", Failed, "reconcile failed", nil)
 	}
 }
 

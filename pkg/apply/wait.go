@@ -8,14 +8,13 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 )
 
 // waitHealthy waits, within the timeout, until the objects of a stack that
 // cli-utils did not apply are Current.
-func (r *runner) waitHealthy(ctx context.Context, stack string, ids object.ObjMetadataSet, sum *change.Summary) error {
+func (r *runner) waitHealthy(ctx context.Context, stack string, ids []change.Ref, sum *change.Summary) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	bad, err := r.health.Wait(ctx, ids, pollInterval)

@@ -9,7 +9,9 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/object"
 )
 
-// Ref names one object.
+// Ref names one object: the one identity type of kcloud's packages.
+// cli-utils' object.ObjMetadata is the same triple; it is converted to and
+// from at the calls into cli-utils only (ID, RefFromID, IDs, Refs).
 type Ref struct {
 	GroupKind schema.GroupKind
 	Namespace string
@@ -32,6 +34,24 @@ func RefFromID(id object.ObjMetadata) Ref { return NewRef(id.GroupKind, id.Names
 // ID returns cli-utils' identifier of the object, as inventories list it.
 func (r Ref) ID() object.ObjMetadata {
 	return object.ObjMetadata{GroupKind: r.GroupKind, Namespace: r.Namespace, Name: r.Name}
+}
+
+// Refs converts cli-utils' identifiers, in order.
+func Refs(ids object.ObjMetadataSet) []Ref {
+	out := make([]Ref, len(ids))
+	for i, id := range ids {
+		out[i] = RefFromID(id)
+	}
+	return out
+}
+
+// IDs converts refs to cli-utils' identifiers, in order.
+func IDs(refs []Ref) object.ObjMetadataSet {
+	out := make(object.ObjMetadataSet, len(refs))
+	for i, r := range refs {
+		out[i] = r.ID()
+	}
+	return out
 }
 
 // String is "Kind namespace/name", or "Kind name" for cluster-scoped objects.

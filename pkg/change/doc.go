@@ -1,6 +1,9 @@
 // Package change is kcloud's vocabulary for what happens to objects: one
-// reference type (Ref), the actions a plan holds and an apply carries out
-// (Action), how an action ended (Outcome), why an object cannot be applied
-// as planned (Conflict), and one summary per stack (Summary) shared by diff
-// and apply. It knows nothing of clients.
+// reference type (Ref) that every package names an object with, the
+// actions a plan holds and an apply carries out (Action), why an object
+// cannot be applied as planned (Conflict), and one summary per stack
+// (Summary) shared by diff and apply. How an apply's step ended (Outcome)
+// is pkg/apply's, in event.go. cli-utils' object.ObjMetadata is converted
+// to and from Ref at the calls into cli-utils only. It knows nothing of
+// clients.
 package change

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -10,20 +11,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/ssa"
 )
 
-// Options tune Run.
+// Options tune Run. The retention policy and the API group table come
+// from the plan's Tables.
 type Options struct {
-	// Tables give the retention policy and the API group table; required.
-	Tables *spec.Tables
 	// AllowDataLoss previews deletes where apply would otherwise detach.
 	AllowDataLoss bool
 	// Workers bounds concurrent requests; default kube.DefaultWorkers.
@@ -88,12 +87,12 @@ type differ struct {
 
 	mu   sync.Mutex
 	errs []error
-	live map[LiveKey]*unstructured.Unstructured
+	live map[change.Ref]*unstructured.Unstructured
 }
 
 func newDiffer(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options) (*differ, error) {
-	if opts.Tables == nil {
-		return nil, errors.New("diff: no tables")
+	if plan.Tables == nil {
+		return nil, errors.New("diff: the plan has no tables")
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = kube.DefaultWorkers
@@ -104,7 +103,7 @@ func newDiffer(ctx context.Context, c *kube.Clients, plan *render.Result, opts O
 	if opts.Merger == nil {
 		opts.Merger = ssa.NewMerger(ssa.Options{Admission: ssa.ReadAdmission(ctx, c.Typed)})
 	}
-	d := &differ{c: c, opts: opts, plan: plan, reader: kube.NewReader(c), live: map[LiveKey]*unstructured.Unstructured{}}
+	d := &differ{c: c, opts: opts, plan: plan, reader: kube.NewReader(c), live: map[change.Ref]*unstructured.Unstructured{}}
 	d.readOnly.Store(opts.ReadOnly == ReadOnlyAlways)
 	return d, nil
 }
@@ -116,9 +115,9 @@ func (d *differ) fail(err error) {
 }
 
 // saw records a live object read (nil: absent) for Result.Live.
-func (d *differ) saw(gvr schema.GroupVersionResource, namespace, name string, live *unstructured.Unstructured) {
+func (d *differ) saw(ref change.Ref, live *unstructured.Unstructured) {
 	d.mu.Lock()
-	d.live[LiveKey{gvr.GroupResource(), namespace, name}] = live
+	d.live[ref] = live
 	d.mu.Unlock()
 }
 
@@ -157,7 +156,7 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 			continue
 		}
 		res.Inventories[s.Name] = Inventory{Objects: ids, Found: found}
-		prunes[i] = d.prunes(ctx, s.Name, ids.Diff(object.UnstructuredSetToObjMetadataSet(s.Unstructured())))
+		prunes[i] = d.prunes(ctx, s.Name, unrendered(ids, s))
 	}
 	var orphaned []Change
 	if orphans {
@@ -174,6 +173,16 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 	res.Changes = append(res.Changes, orphaned...)
 	res.ClientSide = d.readOnly.Load()
 	return res, errors.Join(d.errs...)
+}
+
+// unrendered returns the refs of an inventory that s does not render, in
+// the inventory's order.
+func unrendered(inv []change.Ref, s render.Stack) []change.Ref {
+	rendered := make(map[change.Ref]bool, len(s.Objects))
+	for _, o := range s.Objects {
+		rendered[change.RefOf(o.Unstructured)] = true
+	}
+	return slices.DeleteFunc(slices.Clone(inv), func(r change.Ref) bool { return rendered[r] })
 }
 
 // orphans previews the pruning of selected stacks the plan does not render.

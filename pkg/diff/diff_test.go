@@ -35,15 +35,6 @@ func clients(t *testing.T) *kube.Clients {
 	return c
 }
 
-func tables(t *testing.T) *spec.Tables {
-	t.Helper()
-	tabs, err := spec.LoadTables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tabs
-}
-
 // objects parses YAML documents, replacing NS with ns.
 func objects(t *testing.T, ns, docs string) []render.Object {
 	t.Helper()
@@ -102,7 +93,11 @@ stringData:
 
 // plan is the plan of stacks, selecting the stacks of environment ns.
 func plan(ns string, stacks ...render.Stack) *render.Result {
-	return render.NewResult(render.Selection{Env: ns}, stacks...)
+	tabs, err := spec.LoadTables()
+	if err != nil {
+		panic(err) // the embedded schema: every test would fail
+	}
+	return render.NewResult(tabs, render.Selection{Env: ns}, stacks...)
 }
 
 // checkActions compares the action of every change with want, whose keys
@@ -111,7 +106,7 @@ func checkActions(t *testing.T, res *diff.Result, ns string, want map[string]cha
 	t.Helper()
 	got := map[string]change.Action{}
 	for _, c := range res.Changes {
-		got[strings.ReplaceAll(c.Ref().String(), ns, "NS")] = c.Action
+		got[strings.ReplaceAll(c.Ref.String(), ns, "NS")] = c.Action
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("actions (-want +got):\n%s", d)
@@ -120,7 +115,6 @@ func checkActions(t *testing.T, res *diff.Result, ns string, want map[string]cha
 
 func TestRunActions(t *testing.T) {
 	c := clients(t)
-	tabs := tables(t)
 	proxy, err := testenv.NewFaultProxy(testenv.Shared(t).Config())
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +170,7 @@ func TestRunActions(t *testing.T) {
 			for _, mode := range []diff.ReadOnlyMode{diff.ReadOnlyNever, diff.ReadOnlyAlways} {
 				readOnly := mode == diff.ReadOnlyAlways
 				proxy.Reset()
-				res, err := diff.Run(context.Background(), viaProxy, plan(ns, render.Stack{Name: stack, Objects: objects(t, ns, tc.plan)}), diff.Options{Tables: tabs, ReadOnly: mode})
+				res, err := diff.Run(context.Background(), viaProxy, plan(ns, render.Stack{Name: stack, Objects: objects(t, ns, tc.plan)}), diff.Options{ReadOnly: mode})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -207,15 +201,15 @@ func checkChanges(t *testing.T, res *diff.Result, ns string, want map[string][]s
 	t.Helper()
 	for _, ch := range res.Changes {
 		if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
-			t.Errorf("%s: secret value in diff:\n%s", ch.Ref(), ch.Diff)
+			t.Errorf("%s: secret value in diff:\n%s", ch.Ref, ch.Diff)
 		}
-		for _, line := range want[strings.ReplaceAll(ch.Ref().String(), ns, "NS")] {
+		for _, line := range want[strings.ReplaceAll(ch.Ref.String(), ns, "NS")] {
 			if !strings.Contains(ch.Diff, line+"\n") {
-				t.Errorf("%s: diff lacks %q:\n%s", ch.Ref(), line, ch.Diff)
+				t.Errorf("%s: diff lacks %q:\n%s", ch.Ref, line, ch.Diff)
 			}
 		}
 		if ch.Action == change.Update && strings.Count(ch.Diff, "\n-") > 2 {
-			t.Errorf("%s: more changed than expected:\n%s", ch.Ref(), ch.Diff)
+			t.Errorf("%s: more changed than expected:\n%s", ch.Ref, ch.Diff)
 		}
 	}
 }
@@ -254,7 +248,7 @@ metadata:
   namespace: NS
 spec:
   size: 3`)
-	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l1-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
+	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l1-" + ns, Objects: objs}), diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +266,7 @@ kind: Gadget
 metadata:
   name: g
   namespace: default`)
-	_, err := diff.Run(context.Background(), c, plan("x", render.Stack{Name: "l2", Objects: objs}), diff.Options{Tables: tables(t)})
+	_, err := diff.Run(context.Background(), c, plan("x", render.Stack{Name: "l2", Objects: objs}), diff.Options{})
 	if err == nil || !kube.IsUnserved(err) || !strings.Contains(err.Error(), "kind Gadget (nothing.example.com/v1) is not served") {
 		t.Fatalf("err = %v, want an unserved-kind error naming Gadget", err)
 	}
@@ -280,7 +274,6 @@ metadata:
 
 func TestRunPrunePreview(t *testing.T) {
 	c := clients(t)
-	tabs := tables(t)
 	ns := fmt.Sprintf("diff-%d", nextID())
 	stack := "l3-" + ns
 	live := objects(t, ns, base+`
@@ -312,21 +305,21 @@ spec:
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: stack, Objects: kept}), diff.Options{Tables: tabs, AllowDataLoss: tc.allowDataLoss})
+			res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: stack, Objects: kept}), diff.Options{AllowDataLoss: tc.allowDataLoss})
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkActions(t, res, ns, tc.want)
 			for _, ch := range res.Changes {
 				if strings.Contains(ch.Diff, "CANARY") {
-					t.Errorf("secret value in the diff of %s", ch.Ref())
+					t.Errorf("secret value in the diff of %s", ch.Ref)
 				}
 			}
 		})
 	}
 
 	// A removed environment: its stack is not rendered at all.
-	res, err := diff.Run(context.Background(), c, plan(ns), diff.Options{Tables: tabs})
+	res, err := diff.Run(context.Background(), c, plan(ns), diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,13 +337,13 @@ func TestRunUnmanagedObjectIsFlagged(t *testing.T) {
 	ns := fmt.Sprintf("diff-%d", nextID())
 	objs := objects(t, ns, base)
 	applyLive(t, c, "", objs, false)
-	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
+	res, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range res.Changes {
 		if ch.Action != change.Update || ch.Conflict != change.Unmanaged || !strings.Contains(ch.Note, "not managed by kcloud") {
-			t.Errorf("%s: action %s note %q, want an update noting it is not ours", ch.Ref(), ch.Action, ch.Note)
+			t.Errorf("%s: action %s note %q, want an update noting it is not ours", ch.Ref, ch.Action, ch.Note)
 		}
 	}
 }
@@ -414,7 +407,7 @@ metadata: {name: NS}`)
 		t.Run(tc.name, func(t *testing.T) {
 			objs := objects(t, ns, tc.doc)
 			objs[0].Origin = spec.Pos{File: "specs/l3/x.yaml", Line: 12, Column: 7}
-			_, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{Tables: tables(t)})
+			_, err := diff.Run(context.Background(), c, plan(ns, render.Stack{Name: "l3-" + ns, Objects: objs}), diff.Options{})
 			if err == nil || !strings.Contains(err.Error(), "specs/l3/x.yaml:12:7: ") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q at the object's file:line:col", err, tc.want)
 			}

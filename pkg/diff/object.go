@@ -30,7 +30,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	anns[inventory.OwningAnnotation] = inventory.ID(stack)
 	obj.SetAnnotations(anns)
 	gvk := obj.GroupVersionKind()
-	ch := Change{Stack: stack, GVK: gvk, Namespace: obj.GetNamespace(), Name: obj.GetName(), Component: o.Component}
+	ch := Change{Stack: stack, Ref: change.RefOf(obj), Version: gvk.Version, Component: o.Component}
 
 	m, err := d.c.Mapping(gvk)
 	if kube.IsUnserved(err) {
@@ -38,24 +38,24 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		case d.plan.CRDs[gvk.GroupKind()]:
 			ch.Note = "its CustomResourceDefinition is created by this plan"
 			return d.unverified(ch, obj), nil
-		case d.plan.Charts && d.opts.Tables.FromChart(gvk.Group):
+		case d.plan.Charts && d.plan.Tables.FromChart(gvk.Group):
 			ch.Note = "its CRD is not served yet: a chart this plan deploys installs it; apply waits for it"
 			return d.unverified(ch, obj), nil
 		}
 		return ch, err
 	}
 	if err != nil {
-		return ch, fmt.Errorf("%s: %w", ch.Ref(), err)
+		return ch, fmt.Errorf("%s: %w", ch.Ref, err)
 	}
 	ns := namespaceOf(m, obj)
 	obj.SetNamespace(ns)
-	ch.Namespace = ns
+	ch.Ref.Namespace = ns
 
 	live, err := d.reader.Get(ctx, m.Resource, ns, obj.GetName())
 	if err != nil {
-		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
+		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
 	}
-	d.saw(m.Resource, ns, obj.GetName(), live)
+	d.saw(ch.Ref, live)
 	switch {
 	case live != nil && d.readOnly.Load():
 		return d.local(ch, live, d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager))
@@ -79,7 +79,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return d.object(ctx, stack, o)
 	}
 	if err != nil {
-		return ch, fmt.Errorf("%s%s: server-side dry-run: %w", at(o), ch.Ref(), err)
+		return ch, fmt.Errorf("%s%s: server-side dry-run: %w", at(o), ch.Ref, err)
 	}
 	if live == nil {
 		return d.created(ch, planned), nil
@@ -144,7 +144,7 @@ func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (C
 	// Most objects of a plan are unchanged: compare before rendering YAML.
 	if !equality.Semantic.DeepEqual(before.Object, after.Object) {
 		var err error
-		if ch.Diff, err = unified(ch.Ref(), before, after); err != nil {
+		if ch.Diff, err = unified(ch.Ref, before, after); err != nil {
 			return ch, err
 		}
 		if ch.Diff != "" {
@@ -187,12 +187,12 @@ func (d *differ) created(ch Change, obj *unstructured.Unstructured) Change {
 	d.opts.Redactor.Mask(nil, after)
 	ch.Action = change.Create
 	ch.After = after
-	ch.Diff, _ = unified(ch.Ref(), nil, after)
+	ch.Diff, _ = unified(ch.Ref, nil, after)
 	return ch
 }
 
 // protected reports whether pruning obj detaches it unless data loss is
 // allowed.
 func (d *differ) protected(obj *unstructured.Unstructured) bool {
-	return d.opts.Tables.Retention.Protects(obj.GetKind(), obj.GetAnnotations())
+	return d.plan.Tables.Retention.Protects(obj.GetKind(), obj.GetAnnotations())
 }

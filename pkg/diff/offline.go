@@ -5,7 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/redact"
@@ -13,26 +12,14 @@ import (
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
-// CompareOptions tune Compare.
+// CompareOptions tune Compare. The retention policy comes from the after
+// plan's Tables.
 type CompareOptions struct {
-	// Tables give the retention policy; required.
-	Tables *spec.Tables
 	// AllowDataLoss shows deletes where apply would otherwise detach.
 	AllowDataLoss bool
 	// From and To label the two sides in unified diffs, such as a git ref
 	// and "working-tree"; default "before" and "after".
 	From, To string
-}
-
-// offlineKey matches an object across two renders: the version may change.
-type offlineKey struct {
-	stack           string
-	gk              schema.GroupKind
-	namespace, name string
-}
-
-func keyOf(stack string, u *unstructured.Unstructured) offlineKey {
-	return offlineKey{stack, u.GroupVersionKind().GroupKind(), u.GetNamespace(), u.GetName()}
 }
 
 // Compare diffs two renders of a spec tree with no cluster: before (the
@@ -42,8 +29,8 @@ func keyOf(stack string, u *unstructured.Unstructured) offlineKey {
 // Secret values are masked on both sides. The Result has no inventories
 // and no live objects.
 func Compare(before, after *render.Result, opts CompareOptions) (*Result, error) {
-	if opts.Tables == nil {
-		return nil, fmt.Errorf("compare: no tables")
+	if after.Tables == nil {
+		return nil, fmt.Errorf("compare: the plan has no tables")
 	}
 	if opts.From == "" {
 		opts.From = "before"
@@ -51,10 +38,13 @@ func Compare(before, after *render.Result, opts CompareOptions) (*Result, error)
 	if opts.To == "" {
 		opts.To = "after"
 	}
-	old := map[offlineKey]*unstructured.Unstructured{}
+	// The objects of the old render, by stack: an object is matched by
+	// its Ref (its version may change).
+	old := map[string]map[change.Ref]*unstructured.Unstructured{}
 	for _, s := range before.Stacks {
+		old[s.Name] = make(map[change.Ref]*unstructured.Unstructured, len(s.Objects))
 		for _, o := range s.Objects {
-			old[keyOf(s.Name, o.Unstructured)] = o.Unstructured
+			old[s.Name][change.RefOf(o.Unstructured)] = o.Unstructured
 		}
 	}
 	res := &Result{Inventories: map[string]Inventory{}}
@@ -63,14 +53,14 @@ func Compare(before, after *render.Result, opts CompareOptions) (*Result, error)
 		res.Stacks = append(res.Stacks, s.Name)
 		rendered[s.Name] = true
 		for _, o := range s.Objects {
-			k := keyOf(s.Name, o.Unstructured)
-			ch, err := compareObject(k, old[k], o.Unstructured, opts)
+			ref := change.RefOf(o.Unstructured)
+			ch, err := compareObject(after.Tables, s.Name, ref, old[s.Name][ref], o.Unstructured, opts)
 			if err != nil {
 				return nil, err
 			}
 			ch.Component = o.Component
 			res.Changes = append(res.Changes, ch)
-			delete(old, k)
+			delete(old[s.Name], ref)
 		}
 	}
 	// What only the old render has, in its order.
@@ -80,11 +70,11 @@ func Compare(before, after *render.Result, opts CompareOptions) (*Result, error)
 			res.Orphans = append(res.Orphans, s.Name)
 		}
 		for _, o := range s.Objects {
-			k := keyOf(s.Name, o.Unstructured)
-			if _, gone := old[k]; !gone || !after.Selection.Match(s.Name) {
+			ref := change.RefOf(o.Unstructured)
+			if _, gone := old[s.Name][ref]; !gone || !after.Selection.Match(s.Name) {
 				continue
 			}
-			ch, err := compareObject(k, o.Unstructured, nil, opts)
+			ch, err := compareObject(after.Tables, s.Name, ref, o.Unstructured, nil, opts)
 			if err != nil {
 				return nil, err
 			}
@@ -95,25 +85,25 @@ func Compare(before, after *render.Result, opts CompareOptions) (*Result, error)
 }
 
 // compareObject compares one object's two renders; either may be nil.
-func compareObject(k offlineKey, before, after *unstructured.Unstructured, opts CompareOptions) (Change, error) {
-	ch := Change{Stack: k.stack, Namespace: k.namespace, Name: k.name}
+func compareObject(tables *spec.Tables, stack string, ref change.Ref, before, after *unstructured.Unstructured, opts CompareOptions) (Change, error) {
+	ch := Change{Stack: stack, Ref: ref}
 	b, a := Normalize(before), Normalize(after)
 	redact.MaskSecrets(b, a)
 	ch.Before, ch.After = b, a
 	switch {
 	case a == nil:
-		ch.GVK = before.GroupVersionKind()
+		ch.Version = before.GroupVersionKind().Version
 		ch.Action = change.Delete
-		if opts.Tables.Retention.Protects(before.GetKind(), before.GetAnnotations()) && !opts.AllowDataLoss {
+		if tables.Retention.Protects(before.GetKind(), before.GetAnnotations()) && !opts.AllowDataLoss {
 			ch.Action = change.Detach
 			ch.Note = "no longer rendered; apply detaches it (leaves it in place) unless --allow-data-loss"
 			return ch, nil
 		}
 	case b == nil:
-		ch.GVK = after.GroupVersionKind()
+		ch.Version = after.GroupVersionKind().Version
 		ch.Action = change.Create
 	default:
-		ch.GVK = after.GroupVersionKind()
+		ch.Version = after.GroupVersionKind().Version
 		ch.Action = change.Unchanged
 		if equality.Semantic.DeepEqual(b.Object, a.Object) {
 			return ch, nil
@@ -121,6 +111,6 @@ func compareObject(k offlineKey, before, after *unstructured.Unstructured, opts 
 		ch.Action = change.Update
 	}
 	var err error
-	ch.Diff, err = unifiedLabeled(ch.Ref(), opts.From, opts.To, b, a)
+	ch.Diff, err = unifiedLabeled(ch.Ref, opts.From, opts.To, b, a)
 	return ch, err
 }

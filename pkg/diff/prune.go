@@ -8,7 +8,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
@@ -16,7 +15,7 @@ import (
 )
 
 // prunes previews the pruning of ids from a stack's inventory.
-func (d *differ) prunes(ctx context.Context, stack string, ids object.ObjMetadataSet) []Change {
+func (d *differ) prunes(ctx context.Context, stack string, ids []change.Ref) []Change {
 	out := make([]Change, len(ids))
 	kube.Parallel(ctx, d.opts.Workers, len(ids), func(i int) {
 		ch, err := d.prune(ctx, stack, ids[i])
@@ -29,25 +28,25 @@ func (d *differ) prunes(ctx context.Context, stack string, ids object.ObjMetadat
 	return slices.DeleteFunc(out, func(c Change) bool { return c.Action == "" })
 }
 
-func (d *differ) prune(ctx context.Context, stack string, id object.ObjMetadata) (Change, error) {
-	ch := Change{Stack: stack, GVK: id.GroupKind.WithVersion(""), Namespace: id.Namespace, Name: id.Name}
+func (d *differ) prune(ctx context.Context, stack string, id change.Ref) (Change, error) {
+	ch := Change{Stack: stack, Ref: id}
 	m, err := d.c.Mapper.RESTMapping(id.GroupKind)
 	if meta.IsNoMatchError(err) {
 		return Change{}, nil // the kind is gone, and its objects with it
 	}
 	if err != nil {
-		return ch, fmt.Errorf("%s: %w", ch.Ref(), err)
+		return ch, fmt.Errorf("%s: %w", id, err)
 	}
-	ch.GVK = m.GroupVersionKind
+	ch.Version = m.GroupVersionKind.Version
 	live, err := d.c.Dynamic.Resource(m.Resource).Namespace(id.Namespace).Get(ctx, id.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		d.saw(m.Resource, id.Namespace, id.Name, nil)
+		d.saw(id, nil)
 		return Change{}, nil // already gone: apply only drops it from the inventory
 	}
 	if err != nil {
-		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref(), err)
+		return ch, fmt.Errorf("%s: read live object: %w", id, err)
 	}
-	d.saw(m.Resource, id.Namespace, id.Name, live)
+	d.saw(id, live)
 	before := Normalize(live)
 	d.opts.Redactor.Mask(before, nil)
 	ch.Before = before
@@ -61,7 +60,7 @@ func (d *differ) prune(ctx context.Context, stack string, id object.ObjMetadata)
 	default:
 		ch.Action = change.Delete
 		ch.Note = "no longer rendered"
-		ch.Diff, err = unified(ch.Ref(), before, nil)
+		ch.Diff, err = unified(id, before, nil)
 	}
 	return ch, err
 }

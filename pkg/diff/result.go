@@ -3,7 +3,6 @@ package diff
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 )
@@ -12,11 +11,12 @@ import (
 type Change struct {
 	Stack  string
 	Action change.Action
-	GVK    schema.GroupVersionKind
-	// Namespace and Name are as the server sees them (a namespaced object
-	// that names no namespace is in "default").
-	Namespace string
-	Name      string
+	// Ref names the object; its namespace is as the server sees it (a
+	// namespaced object that names no namespace is in "default").
+	Ref change.Ref
+	// Version is the API version of the object's group the change was
+	// computed at; empty for a prune candidate whose kind is not served.
+	Version string
 	// Component rendered the object; empty for prune candidates.
 	Component string
 	// Diff is a unified diff of the normalised, masked YAML, live first;
@@ -42,23 +42,19 @@ type Change struct {
 	Before, After *unstructured.Unstructured
 }
 
-// Ref names the object.
-func (c Change) Ref() change.Ref { return change.NewRef(c.GVK.GroupKind(), c.Namespace, c.Name) }
+// APIVersion is the object's apiVersion (group/version).
+func (c Change) APIVersion() string {
+	return schema.GroupVersion{Group: c.Ref.GroupKind.Group, Version: c.Version}.String()
+}
 
 // Changed reports whether applying would change the cluster.
 func (c Change) Changed() bool { return c.Action.Changed() }
 
 // Inventory is what a stack's inventory listed when the diff read it.
 type Inventory struct {
-	Objects object.ObjMetadataSet
+	Objects []change.Ref
 	// Found is false when the stack has no inventory yet.
 	Found bool
-}
-
-// LiveKey names a live object the way clients read it.
-type LiveKey struct {
-	Resource        schema.GroupResource
-	Namespace, Name string
 }
 
 // Result is a whole diff and what it read.
@@ -79,7 +75,7 @@ type Result struct {
 
 	// live holds the live objects read, unmasked (nil: known absent). Never
 	// print them; Live hands them to whoever reuses the reads.
-	live map[LiveKey]*unstructured.Unstructured
+	live map[change.Ref]*unstructured.Unstructured
 }
 
 // HasChanges reports whether applying would change anything.
@@ -126,7 +122,7 @@ func (r *Result) Stack(name string) []Change {
 // Live calls f with every live object the diff read, unmasked (nil: the
 // object does not exist). For callers that reuse the reads; never print
 // them.
-func (r *Result) Live(f func(LiveKey, *unstructured.Unstructured)) {
+func (r *Result) Live(f func(change.Ref, *unstructured.Unstructured)) {
 	for k, v := range r.live {
 		f(k, v)
 	}

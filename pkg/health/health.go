@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/polling/statusreaders"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/watcher"
-	"sigs.k8s.io/cli-utils/pkg/object"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/kube"
@@ -49,12 +48,12 @@ func NewChecker(ctx context.Context, c *kube.Clients, workers int) (*Checker, er
 }
 
 // Check reads ids and computes their health. A missing object is NotFound.
-func (h *Checker) Check(ctx context.Context, ids object.ObjMetadataSet) ([]Object, error) {
+func (h *Checker) Check(ctx context.Context, ids []change.Ref) ([]Object, error) {
 	reader := kube.NewReader(h.c)
 	mappings := make([]*meta.RESTMapping, len(ids))
 	out := make([]Object, len(ids))
 	for i, id := range ids {
-		out[i] = Object{Ref: change.RefFromID(id), Status: status.UnknownStatus}
+		out[i] = Object{Ref: id, Status: status.UnknownStatus}
 		m, err := h.c.Mapper.RESTMapping(id.GroupKind)
 		if meta.IsNoMatchError(err) {
 			out[i].Status, out[i].Message = status.NotFoundStatus, "its kind is not served"
@@ -94,7 +93,7 @@ func (h *Checker) Check(ctx context.Context, ids object.ObjMetadataSet) ([]Objec
 
 // Wait polls ids every interval until all are Current or ctx ends; it
 // returns the objects that were not Current at the last poll.
-func (h *Checker) Wait(ctx context.Context, ids object.ObjMetadataSet, interval time.Duration) ([]Object, error) {
+func (h *Checker) Wait(ctx context.Context, ids []change.Ref, interval time.Duration) ([]Object, error) {
 	pending := ids
 	for {
 		hs, err := h.Check(ctx, pending)
@@ -106,7 +105,7 @@ func (h *Checker) Wait(ctx context.Context, ids object.ObjMetadataSet, interval 
 		for _, o := range hs {
 			if !o.Healthy() {
 				bad = append(bad, o)
-				pending = append(pending, o.Ref.ID())
+				pending = append(pending, o.Ref)
 			}
 		}
 		if len(bad) == 0 {

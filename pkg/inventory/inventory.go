@@ -13,6 +13,7 @@ import (
 	cliinv "sigs.k8s.io/cli-utils/pkg/inventory"
 	"sigs.k8s.io/cli-utils/pkg/object"
 
+	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
 )
@@ -66,11 +67,11 @@ func NewClient(c *kube.Clients) (cliinv.Client, error) {
 // Stack is one inventory found in the cluster.
 type Stack struct {
 	Name    string
-	Objects object.ObjMetadataSet
+	Objects []change.Ref
 }
 
 // Get reads a stack's inventory. found is false when it has none.
-func Get(ctx context.Context, c kubernetes.Interface, stack string) (objs object.ObjMetadataSet, found bool, err error) {
+func Get(ctx context.Context, c kubernetes.Interface, stack string) (objs []change.Ref, found bool, err error) {
 	cm, err := c.CoreV1().ConfigMaps(Namespace).Get(ctx, Name(stack), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, false, nil
@@ -110,19 +111,21 @@ func List(ctx context.Context, c kubernetes.Interface) ([]Stack, error) {
 	return out, nil
 }
 
-func parse(data map[string]string) (object.ObjMetadataSet, error) {
+// parse reads the objects of an inventory ConfigMap's data, whose keys
+// are cli-utils' object identifiers, sorted.
+func parse(data map[string]string) ([]change.Ref, error) {
 	keys := make([]string, 0, len(data))
 	for k := range data {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make(object.ObjMetadataSet, 0, len(keys))
+	out := make([]change.Ref, 0, len(keys))
 	for _, k := range keys {
 		id, err := object.ParseObjMetadata(k)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		out = append(out, change.RefFromID(id))
 	}
 	return out, nil
 }

@@ -20,44 +20,51 @@ const ListThreshold = 8
 type Reader struct {
 	c *Clients
 
-	mu     sync.Mutex
-	counts map[readKey]int
-	lists  map[readKey]*listEntry
+	mu    sync.Mutex
+	lists map[schema.GroupVersionResource]map[string]*listEntry // by resource, then namespace
 }
 
-type readKey struct {
-	gvr       schema.GroupVersionResource
-	namespace string
-}
-
+// listEntry is one resource in one namespace: how many of its objects
+// will be read, and the list read once when that is enough of them.
 type listEntry struct {
-	once  sync.Once
-	items map[string]*unstructured.Unstructured
-	err   error
+	expected int
+	once     sync.Once
+	items    map[string]*unstructured.Unstructured
+	err      error
 }
 
 // NewReader returns a Reader over c.
 func NewReader(c *Clients) *Reader {
-	return &Reader{c: c, counts: map[readKey]int{}, lists: map[readKey]*listEntry{}}
+	return &Reader{c: c, lists: map[schema.GroupVersionResource]map[string]*listEntry{}}
+}
+
+// entry returns the list entry of gvr in namespace; r.mu is held.
+func (r *Reader) entry(gvr schema.GroupVersionResource, namespace string) *listEntry {
+	byNS := r.lists[gvr]
+	if byNS == nil {
+		byNS = map[string]*listEntry{}
+		r.lists[gvr] = byNS
+	}
+	e := byNS[namespace]
+	if e == nil {
+		e = &listEntry{}
+		byNS[namespace] = e
+	}
+	return e
 }
 
 // Expect announces that an object of gvr in namespace will be read.
 func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace string) {
 	r.mu.Lock()
-	r.counts[readKey{gvr, namespace}]++
+	r.entry(gvr, namespace).expected++
 	r.mu.Unlock()
 }
 
 // Get returns the live object, or nil when there is none.
 func (r *Reader) Get(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
-	key := readKey{gvr, namespace}
 	r.mu.Lock()
-	useList := r.counts[key] >= ListThreshold
-	e := r.lists[key]
-	if useList && e == nil {
-		e = &listEntry{}
-		r.lists[key] = e
-	}
+	e := r.entry(gvr, namespace)
+	useList := e.expected >= ListThreshold
 	r.mu.Unlock()
 	if useList {
 		e.once.Do(func() {

@@ -62,8 +62,8 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 		recs := make([]DiffRecord, 0, len(res.Changes))
 		for _, c := range res.Changes {
 			recs = append(recs, DiffRecord{
-				Stack: c.Stack, Action: string(c.Action), APIVersion: c.GVK.GroupVersion().String(), Kind: c.GVK.Kind,
-				Namespace: c.Namespace, Name: c.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide, Diff: c.Diff,
+				Stack: c.Stack, Action: string(c.Action), APIVersion: c.APIVersion(), Kind: c.Ref.GroupKind.Kind,
+				Namespace: c.Ref.Namespace, Name: c.Ref.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide, Diff: c.Diff,
 			})
 		}
 		enc := json.NewEncoder(w)
@@ -97,7 +97,7 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		if !c.Changed() {
 			continue
 		}
-		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref().String(), c.Stack)
+		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref.String(), c.Stack)
 		fmt.Fprintln(&b, paint(bold, head))
 		if c.Note != "" {
 			fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
@@ -179,7 +179,7 @@ func diffMarkdown(res *diff.Result, limit int, details string) string {
 			continue
 		}
 		var s strings.Builder
-		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref().String()), c.Stack)
+		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref.String()), c.Stack)
 		if c.Note != "" {
 			fmt.Fprintf(&s, "_%s_\n\n", mdEscape(c.Note))
 		}
@@ -192,7 +192,7 @@ func diffMarkdown(res *diff.Result, limit int, details string) string {
 		}
 		s.WriteString("</details>\n")
 		sections = append(sections, s.String())
-		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref().String(), c.Stack))
+		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref.String(), c.Stack))
 	}
 
 	out := head.String()

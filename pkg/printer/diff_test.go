@@ -16,14 +16,14 @@ import (
 
 func changes(n, diffLen int) *diff.Result {
 	res := &diff.Result{Stacks: []string{"l1", "l4-prod"}}
-	gvk := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	cm := schema.GroupKind{Kind: "ConfigMap"}
 	for i := range n {
 		res.Changes = append(res.Changes, diff.Change{
-			Stack: "l4-prod", Action: change.Update, GVK: gvk, Namespace: "apps-prod", Name: fmt.Sprintf("cm-%03d", i),
+			Stack: "l4-prod", Action: change.Update, Ref: change.Ref{GroupKind: cm, Namespace: "apps-prod", Name: fmt.Sprintf("cm-%03d", i)}, Version: "v1",
 			Diff: "--- a\n+++ b\n@@ -1 +1 @@\n-" + strings.Repeat("x", diffLen) + "\n+y\n",
 		})
 	}
-	res.Changes = append(res.Changes, diff.Change{Stack: "l1", Action: change.Unchanged, GVK: gvk, Name: "same"})
+	res.Changes = append(res.Changes, diff.Change{Stack: "l1", Action: change.Unchanged, Ref: change.Ref{GroupKind: cm, Name: "same"}, Version: "v1"})
 	return res
 }
 

@@ -65,5 +65,7 @@ func masked(r *render.Result, red *redact.Redactor) *render.Result {
 		s.Objects = objs
 		stacks = append(stacks, s)
 	}
-	return render.NewResult(r.Selection, stacks...)
+	out := render.NewResult(r.Tables, r.Selection, stacks...)
+	out.Cluster = r.Cluster
+	return out
 }

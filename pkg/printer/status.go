@@ -32,7 +32,7 @@ func Status(w io.Writer, rep *status.Report, format string) error {
 	for _, s := range rep.Stacks {
 		rec := StatusRecord{Stack: s.Stack, InInventory: s.InInventory, Objects: len(s.Objects), Drift: len(s.Drifted), Unhealthy: []ObjectRecord{}}
 		for _, ch := range s.Drifted {
-			rec.Drifted = append(rec.Drifted, fmt.Sprintf("%s (%s)", ch.Ref(), ch.Action))
+			rec.Drifted = append(rec.Drifted, fmt.Sprintf("%s (%s)", ch.Ref, ch.Action))
 		}
 		for _, o := range s.Objects {
 			if !o.Healthy() {

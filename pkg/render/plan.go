@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Well-known kinds a plan is read for.
@@ -15,10 +17,11 @@ var (
 	HelmChartGK = schema.GroupKind{Group: "helm.cattle.io", Kind: "HelmChart"}
 )
 
-// NewResult returns the plan of stacks (in apply order) under sel: what
-// their objects create that other objects of the plan may need.
-func NewResult(sel Selection, stacks ...Stack) *Result {
-	r := &Result{Stacks: stacks, Selection: sel, CRDs: map[schema.GroupKind]bool{}, Namespaces: map[string]bool{}}
+// NewResult returns the plan of stacks (in apply order) under sel, with
+// the tables it was rendered with: what their objects create that other
+// objects of the plan may need.
+func NewResult(tables *spec.Tables, sel Selection, stacks ...Stack) *Result {
+	r := &Result{Tables: tables, Stacks: stacks, Selection: sel, CRDs: map[schema.GroupKind]bool{}, Namespaces: map[string]bool{}}
 	for _, s := range stacks {
 		for _, o := range s.Objects {
 			switch o.GroupVersionKind().GroupKind() {

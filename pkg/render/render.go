@@ -56,7 +56,8 @@ func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diag
 			selected = append(selected, s)
 		}
 	}
-	out := NewResult(r.selection(), selected...)
+	out := NewResult(t.Tables, r.selection(), selected...)
+	out.Cluster = t.Cluster
 	out.Schemas = schemas
 	out.Secrets = uniqueSorted(r.values)
 	return out, diags.Sorted()

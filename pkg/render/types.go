@@ -69,10 +69,20 @@ func (s Stack) Unstructured() []*unstructured.Unstructured {
 }
 
 // Result is a whole render, the plan: the selected stacks in apply order,
-// the selection, and what the plan creates that its objects may need.
+// the selection, what the plan creates that its objects may need, and the
+// context every verb needs to act on it — the SSOT tables (retention
+// policy, API groups, layers) and the Cluster it was rendered for — so that
+// no verb takes them from elsewhere.
 type Result struct {
 	Stacks    []Stack
 	Selection Selection
+	// Tables are the SSOT tables the plan was rendered with; diff, apply
+	// and status read the retention policy and the API group table here.
+	Tables *spec.Tables
+	// Cluster is the spec tree's Cluster (nil for plans built by hand):
+	// its apiEndpoint and node hosts are what the wrong-cluster guard
+	// expects the kubeconfig's server to be.
+	Cluster *spec.Cluster
 	// CRDs are the kinds the plan's CustomResourceDefinitions define.
 	CRDs map[schema.GroupKind]bool
 	// Namespaces are the namespaces the plan creates.

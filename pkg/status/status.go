@@ -81,7 +81,7 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts diff.Op
 		}
 		rep.Stacks = append(rep.Stacks, st)
 	}
-	if rep.StorageClass, err = checkStorageClasses(ctx, c, opts.Tables); err != nil {
+	if rep.StorageClass, err = checkStorageClasses(ctx, c, plan.Tables); err != nil {
 		return nil, err
 	}
 	if rep.Lock, err = inventory.Held(ctx, c.Typed); err != nil {
