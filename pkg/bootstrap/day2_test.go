@@ -301,6 +301,7 @@ func TestDrainTimeoutLeavesTheNodeCordoned(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.allow(t, pdb, 1)
+	o.DrainTimeout = time.Minute // kubectl's drain looks for the evicted pod's end once a second
 	again := f.run(t, o)
 	if again.err != nil {
 		t.Fatal(again.err)

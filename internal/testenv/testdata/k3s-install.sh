@@ -191,8 +191,9 @@ server)
 	;;
 kubectl)
 	if [ "\${1:-}" = get ] && [ "\${2:-}" = node ] && [ -n "\${3:-}" ]; then
+		# Ready, and the kubelet's version: what the node's file says.
 		if [ -f '$dir/ready/'"\$3" ]; then
-			printf True
+			printf 'True %s' "\$(cat '$dir/ready/'"\$3")"
 			exit 0
 		fi
 		echo "Error from server (NotFound): nodes \"\$3\" not found" >&2
@@ -288,6 +289,6 @@ KUBECONFIG
 fi
 
 if [ ! -e "$dir/never-ready/$node_name" ]; then
-	touch "$dir/ready/$node_name"
+	echo "$version" >"$dir/ready/$node_name"
 fi
 echo "[INFO]  stand-in k3s $version installed as $cmd $node_name"
