@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -50,6 +51,8 @@ func (b *bootstrapper) kube(ctx context.Context) (kubernetes.Interface, error) {
 	}
 	rc.Dial = r.DialContext
 	rc.UserAgent = "kcloud-bootstrap"
+	// No request may hang the run on a stalled connection.
+	rc.Timeout = time.Minute
 	if b.client, err = kubernetes.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("reach the API server through %s: %w", first.Name, err)
 	}

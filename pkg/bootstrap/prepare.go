@@ -120,7 +120,7 @@ func (b *bootstrapper) planSnapshot(ctx context.Context, plan []NodePlan) (*Snap
 	}
 	first := b.firstServer(plan)
 	if first.Current == "" {
-		return nil, b.failed(*first, fmt.Errorf("node %s: the first server runs no K3s, so there is no datastore to snapshot before changing the running nodes; put the cluster's first server first in nodes:", first.Node.Name))
+		return nil, b.failed(*first, fmt.Errorf("node %s: the first server runs no K3s, so there is no datastore to snapshot before changing the running nodes; list a server of the running cluster first in the spec's nodes", first.Node.Name))
 	}
 	ds, err := detectDatastore(ctx, b.runners[first.Node.Name], b.paths(first.Node.Name))
 	if err != nil {

@@ -34,7 +34,7 @@ type DepartedError struct {
 }
 
 func (e *DepartedError) Error() string {
-	return fmt.Sprintf("node(s) %s left the spec but are still in the cluster: rerun with --remove-nodes to drain them, uninstall K3s on them and delete them from the cluster, or put them back in nodes:",
+	return fmt.Sprintf("node(s) %s left the spec but are still in the cluster: rerun with --remove-nodes to drain them, uninstall K3s on them and delete them from the cluster, or put them back in the spec's nodes",
 		strings.Join(e.Nodes, ", "))
 }
 
