@@ -11,7 +11,7 @@ export KUBEBUILDER_ASSETS := $(BIN)
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/hack/demo.agekey
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build release specs test unit lint cue-vet testbin bench demo clean fuzz
+.PHONY: all build release specs test unit lint cue-vet testbin bench demo clean fuzz docs
 
 all: build
 
@@ -86,6 +86,12 @@ bench: build testbin
 	$(GO) test -run '^$$' -bench 'Vet|Render' -benchmem -count 5 ./cmd/kcloud
 	hack/bench-vet.sh
 	hack/bench.sh
+
+# docs regenerates docs/commands/ (every command's help, from cobra) and
+# docs/tables.md (kcloud docs); cmd/kcloud's TestCommandDocs fails when
+# they are stale.
+docs:
+	KCLOUD_UPDATE=1 $(GO) test ./cmd/kcloud -count=1 -run '^TestCommandDocs$$'
 
 demo: build testbin
 	@hack/demo.sh

@@ -45,7 +45,7 @@ specs_copy() {
   local src=$1 dst=$2 user_cache json dir vet
   user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
   export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
-  # specs/ ships encrypted to the public demo key (demo only; README, "Secrets in git").
+  # specs/ ships encrypted to the public demo key (demo only; docs/secrets.md).
   export SOPS_AGE_KEY_FILE=${SOPS_AGE_KEY_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/demo.agekey}
   export KCLOUD_MANIFEST_CACHE=$dst.manifests
   cp -r "$src" "$dst"

@@ -98,7 +98,7 @@ func (n *haNodes) normal(out string) string {
 }
 
 // TestBootstrapDay2 drives the day-2 flags end to end: the dry run of an
-// upgrade from v1.33 to v1.34 on two servers and an agent (the README
+// upgrade from v1.33 to v1.34 on two servers and an agent (docs/bootstrap.md
 // quotes it; golden file), a node gone from the spec without
 // --remove-nodes, and restore's guards.
 func TestBootstrapDay2(t *testing.T) {
@@ -123,14 +123,14 @@ func TestBootstrapDay2(t *testing.T) {
 	} else {
 		out := n.normal(stdout)
 		golden(t, "bootstrap-upgrade-dry-run.txt", out)
-		readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+		readme, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "bootstrap.md"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Quoted in a list item, indented by three spaces.
 		quote := regexp.MustCompile(`(?m)^(.)`).ReplaceAllString("$ kcloud bootstrap specs/ --dry-run\n"+out, "   $1")
 		if !strings.Contains(string(readme), quote) {
-			t.Errorf("README.md does not quote testdata/golden/bootstrap-upgrade-dry-run.txt after \"$ kcloud bootstrap specs/ --dry-run\"")
+			t.Errorf("docs/bootstrap.md does not quote testdata/golden/bootstrap-upgrade-dry-run.txt after \"$ kcloud bootstrap specs/ --dry-run\"")
 		}
 	}
 

@@ -1,4 +1,3 @@
-// Command kcloud turns a folder of YAML specs into a running K3s platform.
 package main
 
 import (

@@ -1,7 +1,3 @@
-// Command apiserver runs the test control plane (kube-apiserver and etcd
-// from bin/, with the CRDs K3s serves) until it is interrupted, for
-// 'make demo' and hack/bench.sh. It writes an admin kubeconfig and then
-// prints "ready".
 package main
 
 import (

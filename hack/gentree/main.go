@@ -1,5 +1,3 @@
-// Command gentree writes a synthetic spec tree for benchmarks:
-// go run ./hack/gentree DIR [N] writes N L3 + N L4 components (default 500).
 package main
 
 import (

@@ -1,6 +1,3 @@
-// Package gentree writes large synthetic spec trees for benchmarks: a
-// Cluster with two environments and n L3 + n L4 components, each with a
-// helm source, storage, inline objects and dependsOn edges.
 package gentree
 
 import (

@@ -1,5 +1,3 @@
-// Package sopstest encrypts test files the way the sops CLI does, with the
-// sops library, to age keys generated in the test.
 package sopstest
 
 import (

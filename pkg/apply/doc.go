@@ -16,11 +16,22 @@
 // (keepingInventory): cli-utils applies one object at a time, and
 // re-applying a thousand no-ops would cost a thousand round trips.
 //
-// The files follow the run: run.go (options, the run, the lock), stack.go
-// (planning and applying one stack), charts.go (kinds a chart installs),
-// protect.go (detach and reattach annotations), engine.go (the cli-utils
-// Applier and Destroyer), translate.go (their events), wait.go, dataloss.go
-// (--allow-data-loss), destroy.go.
-//
 // It reports progress as Events and returns a Result; it prints nothing.
+//
+// # Files
+//
+//   - charts.go: kinds a chart of the plan installs, deferred until served
+//   - dataloss.go: deleting detached objects with --allow-data-loss
+//   - destroy.go: Destroy: one stack through its inventory
+//   - engine.go: the cli-utils Applier and Destroyer
+//   - event.go: Event, Outcome and Result: what Run reports
+//   - guard.go: the client that re-checks the lock before every delete
+//   - helmjob.go: waiting for HelmCharts' install Jobs; their failures
+//   - partial.go: handing cli-utils only what changes; keepingInventory
+//   - primed.go: serving cli-utils' reads from the plan's reads
+//   - protect.go: detach annotations before pruning; reattaching detached objects
+//   - run.go: Options, Run, the lock, the prune guards
+//   - stack.go: planning and applying one stack
+//   - translate.go: cli-utils events into Events and Summaries
+//   - wait.go: health waits and waiting for kinds to be served
 package apply

@@ -20,15 +20,25 @@
 // the job. The cluster token moves between nodes on stdin into 0600 files,
 // never on a command line.
 //
-// Files: bootstrap.go (Run, Options, connect, probe), prepare.go (plan
-// checks, steps), apply.go (the order of the nodes), install.go (the
-// installer, the record), wait.go (Ready), skew.go (version skew),
-// snapshot.go (etcd snapshots, SQLite copies), drain.go (cordon, drain,
-// uncordon), kube.go (the API client over SSH), remove.go (nodes that
-// leave, their guards), restore.go (Restore), plan.go (actions, steps,
-// the record), cluster.go (the spec's Cluster), kubeconfig.go, paths.go,
-// event.go.
-//
 // The package prints nothing: it returns a Result, reports progress as
 // Events, and logs through the zerolog logger in the context.
+//
+// # Files
+//
+//   - apply.go: the order of the nodes: the snapshot, servers, agents, removals
+//   - bootstrap.go: Options, Result, Run: connect, probe, plan, act
+//   - cluster.go: the Cluster and its nodes, from the spec
+//   - drain.go: cordon, drain (k8s.io/kubectl/pkg/drain), uncordon
+//   - event.go: Event: progress per node
+//   - install.go: the installer's command line, the join token, the record
+//   - kube.go: the API client, over the SSH connection to the first server
+//   - kubeconfig.go: reading K3s's kubeconfig; writing and merging it (0600, atomic)
+//   - paths.go: where K3s and kcloud keep their files on a node
+//   - plan.go: probing a node and deciding its action; steps
+//   - prepare.go: the checks before anything changes, and every node's steps
+//   - remove.go: nodes that left the spec, the last-server and quorum guards
+//   - restore.go: Restore: K3s's cluster reset, or a SQLite copy put back
+//   - skew.go: Kubernetes' version-skew policy
+//   - snapshot.go: the snapshot before a change: etcd-snapshot save, or a SQLite copy
+//   - wait.go: waiting for a node to be Ready
 package bootstrap

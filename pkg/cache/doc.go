@@ -2,4 +2,10 @@
 // body is a file named by its lowercase sha256 hex, checked against that
 // name on every read, so a pinned manifest is fetched once and then works
 // offline (air-gapped CI fills it ahead of time).
+//
+// # Files
+//
+//   - cache.go: Dir: entries named by sha256, checked on every read
+//   - fetch.go: Fetcher: the cache in front of render's HTTPS fetcher
+//   - pins.go: the pinned URL manifests of a tree
 package cache

@@ -6,4 +6,8 @@
 // is pkg/apply's, in event.go. cli-utils' object.ObjMetadata is converted
 // to and from Ref at the calls into cli-utils only. It knows nothing of
 // clients.
+//
+// # Files
+//
+//   - change.go: Ref, Action, Conflict, Summary; conversions to and from cli-utils' ObjMetadata
 package change

@@ -10,4 +10,13 @@
 // It returns data (a Result of Changes) and prints nothing. The Result also
 // holds what was read — inventories and live objects — so that apply and
 // status do not read them again. Secret values are masked in every Change.
+//
+// # Files
+//
+//   - diff.go: Options, Run, Replan: the whole plan against live
+//   - normalize.go: normalising objects; unified YAML diffs
+//   - object.go: one object: client-side merge or dry run, and its Change
+//   - offline.go: Compare: two renders, offline (diff --against)
+//   - prune.go: the prune preview
+//   - result.go: Change, Inventory, Result: what Run returns
 package diff

@@ -6,4 +6,11 @@
 // has applied. Pruning only ever deletes what an inventory lists. The lock
 // is a coordination.k8s.io/v1 Lease, kcloud-lock in kube-system, so that one
 // apply or destroy runs at a time.
+//
+// # Files
+//
+//   - held.go: HeldError, Held, Unlock
+//   - inventory.go: inventory names, IDs and the cli-utils client
+//   - lock.go: Lock: acquire, renew, take over, release the Lease
+//   - retry.go: inventory writes that survive a lost answer
 package inventory

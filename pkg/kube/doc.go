@@ -5,4 +5,12 @@
 // cli-utils takes. It also says, in words a user can act on, when the
 // cluster does not serve a kind, and routes client-go's own logging into
 // the zerolog logger.
+//
+// # Files
+//
+//   - client.go: Options, Clients, the REST config and the write gate
+//   - kinds.go: UnservedError: a kind the cluster does not serve, in words
+//   - live.go: Reader: live objects with one LIST per kind and namespace
+//   - log.go: client-go's logging and warnings into zerolog
+//   - retry.go: the retrying transport
 package kube

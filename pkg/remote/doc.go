@@ -10,4 +10,11 @@
 // sudo when the login user is not root; their errors carry the target, the
 // command, its exit status and the tail of its output, never the data sent
 // on stdin.
+//
+// # Files
+//
+//   - auth.go: SSH credentials: key file, $VPS_SSH_KEY, agent
+//   - hostkey.go: host key checks: pins, known_hosts, certificates; their errors
+//   - runner.go: Runner, Target, CommandError, Quote
+//   - ssh.go: Dial and the SSH Runner
 package remote

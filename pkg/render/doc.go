@@ -1,6 +1,21 @@
 // Package render turns a loaded spec tree into the Kubernetes objects kcloud
 // applies, grouped into stacks (l1, l2, l3-<env>, l4-<env>) in apply order.
 // It is pure: no cluster access, and no I/O beyond fetching pinned manifest
-// URLs through the Fetcher it is given. Rules 2, 3 and 5 of the contract are
-// checked here, on the rendered objects.
+// URLs through the Fetcher it is given. Rules 2, 3, 5, 7 and 9 (ARCHITECTURE.md's
+// rule index) are checked here, on the rendered objects.
+//
+// # Files
+//
+//   - domains.go: rule 7: platform domains
+//   - expand.go: substitutions in values and objects
+//   - fetch.go: HTTPFetcher: pinned manifests checked against their sha256
+//   - order.go: namespace merging and apply order
+//   - plan.go: Result helpers, Selection, stack names
+//   - render.go: Render: components into stacks, generated objects
+//   - reserved.go: rule 9: reserved objects
+//   - rules.go: rules 2, 3 and 5 on rendered objects; depends-on annotations
+//   - scope.go: namespaces filled in for namespaced objects
+//   - sops.go: sops manifests decrypted; ${secret:NAME/KEY} resolved
+//   - types.go: Object, Stack, Result, Options
+//   - yaml.go: MarshalYAML
 package render

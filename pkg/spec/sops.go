@@ -178,7 +178,7 @@ func (l *loader) checkPlainSecret(n ast.Node, file string) {
 	}
 	name, _ := stringValue(fieldValue(fieldValue(obj, "metadata"), "name"))
 	plain := func(at token.Pos, what string) {
-		l.diags.errorf(toPos(at, file), "Secret %q: %s is in plaintext: encrypt it with sops (README, \"Secrets in git\")", name, what)
+		l.diags.errorf(toPos(at, file), "Secret %q: %s is in plaintext: encrypt it with sops (docs/secrets.md)", name, what)
 	}
 	for _, field := range []string{"data", "stringData"} {
 		switch v := fieldValue(obj, field).(type) {

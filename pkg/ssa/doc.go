@@ -4,4 +4,13 @@
 // dry run nor an apply, and a diff needs no write permission. Whatever the
 // merge cannot decide exactly (mutating admission, kinds without merge
 // types) is left to the server.
+//
+// # Files
+//
+//   - admission.go: mutating webhooks and policies that rule out a local verdict
+//   - builtin.go: the built-in kinds' types, built once
+//   - convert.go: the object converter the field manager needs
+//   - crd.go: merge types of custom resources from their CRDs
+//   - fast.go: the fast proof: recorded fields hold the planned values
+//   - ssa.go: Merger: the field manager's merge and its Verdict
 package ssa

@@ -1,0 +1,29 @@
+// Command kcloud turns a folder of YAML specs into a running K3s platform.
+// Each command's help is generated into docs/commands/ (make docs); the
+// data flow and the package map are in ARCHITECTURE.md.
+//
+// # Files
+//
+//   - against.go: diff --against REV: the tree at a git revision, extracted and rendered
+//   - apply.go: the apply command and its flags
+//   - bootstrap.go: the bootstrap command: flags, SSH credentials, advice on host key errors
+//   - bootstrap_progress.go: bootstrap's live lines on a terminal
+//   - bootstrap_restore.go: bootstrap restore: a cluster back to a snapshot
+//   - complete.go: shell completion of directories, layers, environments and -o values
+//   - destroy.go: the destroy command
+//   - diff.go: the diff command
+//   - docs.go: the docs command (the SSOT tables as Markdown)
+//   - guard.go: the wrong-cluster guard
+//   - identities.go: the identities command
+//   - load.go: loading specs into a plan, connecting, reporting diagnostics
+//   - main.go: main: a signal-aware context, run, exit
+//   - manifests.go: the manifests fetch and add commands; the manifest cache's location
+//   - progress.go: live progress for apply and destroy
+//   - render.go: the render command; --layer and --env
+//   - root.go: run, the root command, global flags, the logger, exit codes
+//   - schema.go: the schema command (JSON Schema for editors)
+//   - status.go: the status command
+//   - unlock.go: the unlock command
+//   - version.go: the version command and the build info it reads
+//   - vet.go: the vet command
+package main
