@@ -16,7 +16,6 @@ import (
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // gitRevision is what --against accepts: branch and tag names, commit
@@ -36,15 +35,15 @@ func diffAgainst(ctx context.Context, g *globals, dirs []string, ref string, opt
 	}
 	defer cleanup()
 	opts.Lenient = true
-	before, err := renderAt(ctx, g, ref, old, opts)
+	before, err := load(ctx, g, dirs, loadOptions{render: &opts, at: &old})
 	if err != nil {
 		return atLeast(exitDiffErr, err)
 	}
-	after, err := loadAndRender(ctx, g, dirs, opts)
+	after, err := load(ctx, g, dirs, loadOptions{render: &opts})
 	if err != nil {
 		return atLeast(exitDiffErr, err)
 	}
-	out, err := diff.Compare(before, after, diff.CompareOptions{AllowDataLoss: allowDataLoss, From: ref, To: "working-tree"})
+	out, err := diff.Compare(before.plan, after.plan, diff.CompareOptions{AllowDataLoss: allowDataLoss, From: ref, To: "working-tree"})
 	if err != nil {
 		return withCode(exitDiffErr, g.red.Error(err))
 	}
@@ -55,34 +54,6 @@ func diffAgainst(ctx context.Context, g *globals, dirs []string, ref string, opt
 		return withCode(exitFailed, nil)
 	}
 	return nil
-}
-
-// renderAt renders the spec tree extracted at ref; its diagnostics name
-// files as ref:path.
-func renderAt(ctx context.Context, g *globals, ref string, at checkout, opts render.Options) (*render.Result, error) {
-	tree, diags, err := spec.Load(ctx, at.dirs)
-	if err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("at %s: %w", ref, errors.New(at.rename(err.Error()))))
-	}
-	var res *render.Result
-	if !hasErrors(diags) {
-		var rdiags spec.Diagnostics
-		res, rdiags = renderTree(ctx, g, tree, opts)
-		diags = append(diags, rdiags...)
-	}
-	if !hasErrors(diags) {
-		return res, nil
-	}
-	for i := range diags {
-		diags[i].Pos.File = at.rename(diags[i].Pos.File)
-	}
-	_ = printer.Diagnostics(g.stderr, diags, diagOptions("text"))
-	return nil, withCode(exitFailed, fmt.Errorf("invalid specs at %s", ref))
-}
-
-func hasErrors(diags spec.Diagnostics) bool {
-	errs, _ := diags.Count()
-	return errs > 0
 }
 
 // checkout is a spec tree extracted from a git revision.

@@ -83,16 +83,16 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
   kcloud apply specs/ --env staging --dry-run
   kcloud apply specs/ --layer L4 --env prod --timeout 10m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: layer, Env: env})
-			if err != nil {
-				return err
-			}
 			opts, err := flags.options(g)
 			if err != nil {
 				return err
 			}
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{Layer: layer, Env: env}, online: true})
+			if err != nil {
+				return err
+			}
 			opts.Merger = s.merger
-			if err := guardApply(g, s.c); err != nil {
+			if err := s.refuseOtherServer(g, "apply to"); err != nil {
 				return err
 			}
 			stop := withProgress(cmd.Context(), g, &opts)

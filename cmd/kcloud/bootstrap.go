@@ -135,10 +135,11 @@ func (f *bootstrapFlags) register(fs *pflag.FlagSet, full bool) {
 
 // connect loads the Cluster spec and the SSH credentials into opts.
 func (f *bootstrapFlags) connect(cmd *cobra.Command, g *globals, args []string, opts *bootstrap.Options) (*bootstrap.Cluster, *remote.Auth, error) {
-	tree, err := loadSpecs(cmd.Context(), g, specDirs(args))
+	s, err := load(cmd.Context(), g, specDirs(args), loadOptions{})
 	if err != nil {
 		return nil, nil, err
 	}
+	tree := s.tree
 	if err := reportDiagnostics(g, tree.MissingVars(os.LookupEnv, spec.SeverityError, false)); err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"time"
 
 	"golang.org/x/term"
@@ -12,16 +11,15 @@ import (
 	"kcloud.dev/kcloud/pkg/printer"
 )
 
-// bootstrapProgress picks how bootstrap tells of its progress. On a
-// terminal (stdout; not CI=true, not --log-format json, not TERM=dumb, and
-// with a row for every node) it is one live line per node, with the
-// context's logger writing above the lines; elsewhere (CI logs, pipes) it
-// is plain lines. It returns the OnEvent for bootstrap's options, the
+// bootstrapProgress picks how bootstrap tells of its progress. Where
+// liveLines says so for stdout, and the terminal has a row for every node,
+// it is one live line per node, with the context's logger writing above
+// the lines; elsewhere (CI logs, pipes) it is plain lines. It returns the OnEvent for bootstrap's options, the
 // context to run bootstrap in, and finish, to call with Run's error.
 func bootstrapProgress(ctx context.Context, g *globals, nodes int) (onEvent func(bootstrap.Event), _ context.Context, finish func(error)) {
 	plain := func(ev bootstrap.Event) { _ = printer.BootstrapEvent(g.stdout, ev) }
 	_, rows, ok := terminalSize(g.stdout)
-	if !ok || rows <= nodes || os.Getenv("CI") == "true" || os.Getenv("TERM") == "dumb" || g.logFormat == "json" || g.logOut == nil {
+	if !ok || rows <= nodes || !g.liveLines(g.stdout) || g.logOut == nil {
 		return plain, ctx, func(error) {}
 	}
 	p := printer.NewBootstrapProgress(g.stdout, func() int { cols, _, _ := terminalSize(g.stdout); return cols }, nil)

@@ -42,9 +42,3 @@ func completeEnvs(_ *cobra.Command, args []string, _ string) ([]cobra.Completion
 func completeValues(values ...string) cobra.CompletionFunc {
 	return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 }
-
-// addOutputFlag adds -o with its values, the first the default.
-func addOutputFlag(cmd *cobra.Command, p *string, usage string, values ...string) {
-	cmd.Flags().StringVarP(p, "output", "o", values[0], usage)
-	_ = cmd.RegisterFlagCompletionFunc("output", completeValues(values...))
-}

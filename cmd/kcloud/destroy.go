@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -9,6 +10,16 @@ import (
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
+
+// noSpecs refuses arguments to destroy: it reads no specs, and a spec
+// directory given out of habit must not look like an unknown command.
+func noSpecs(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return withCode(exitUsage, fmt.Errorf("destroy reads no specs (got %q): it deletes what one stack's inventory lists; "+
+		"name the stack with --layer (and --env for L3/L4), e.g. kcloud destroy --layer L4 --env staging --yes", strings.Join(args, " ")))
+}
 
 func newDestroyCmd(g *globals) *cobra.Command {
 	var flags applyFlags
@@ -23,7 +34,7 @@ inventory. PersistentVolumeClaims, Namespaces, CRDs and objects annotated
 client.lifecycle.config.k8s.io/deletion: detach are detached (left in the
 cluster) unless --allow-data-loss. It reads no specs. --yes is required
 (except with --dry-run). Exit 0 when done, 1 on error, 2 on usage errors.`,
-		Args: cobra.NoArgs,
+		Args: noSpecs,
 		Example: `  kcloud destroy --layer L4 --env staging --dry-run
   kcloud destroy --layer L4 --env staging --yes`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,7 +62,7 @@ cluster) unless --allow-data-loss. It reads no specs. --yes is required
 			if err != nil {
 				return err
 			}
-			c, err := connect(g, tables)
+			c, err := g.connect(tables)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -13,19 +12,27 @@ import (
 
 func newDiffCmd(g *globals) *cobra.Command {
 	var flags struct {
-		output, layer, env string
-		against, details   string
-		allowDataLoss      bool
-		readOnly           bool
+		output           *enumFlag
+		layer, env       string
+		against, details string
+		allowDataLoss    bool
+		readOnly         bool
 	}
 	cmd := &cobra.Command{
 		Use:   "diff [DIR...]",
-		Short: "Show what apply would change: server-side dry-run against the live cluster",
-		Long: `diff renders the specs (default specs/), server-side-applies every object as a
-dry run and compares the result with the live object; objects a stack's
-inventory lists that are no longer rendered are shown as deletes (or
-detaches, for PersistentVolumeClaims, Namespaces and CRDs). Secret values
-are shown as ***. Nothing in the cluster changes.
+		Short: "Show what apply would change: a client-side merge, and a server-side dry run where it is needed",
+		Long: `diff renders the specs (default specs/) and reads the live objects. Each
+object is first merged with its live object on the client, as server-side
+apply would merge it (field manager kcloud, the cluster's CRDs and mutating
+admission known): an object the merge proves unchanged needs no request.
+Only what may change is server-side-applied as a dry run and compared with
+the live object. With --read-only, or when the server forbids dry runs (a
+read-only identity), every change is computed client side. Objects a
+stack's inventory lists that are no longer rendered are shown as deletes
+(or detaches, for PersistentVolumeClaims, Namespaces and CRDs); the
+deletes of a removed environment say that apply refuses them without
+--allow-empty. Secret values are shown as ***. Nothing in the cluster
+changes.
 
 With --against REV, diff needs no cluster: it renders the specs as they
 are at the git revision REV and as they are in the working tree, and
@@ -38,20 +45,15 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
   kcloud diff specs/ --env staging -o markdown > diff.md
   kcloud diff specs/ --against origin/main      # offline, no cluster`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch flags.output {
-			case "text", "markdown", "json":
-			default:
-				return withCode(exitUsage, fmt.Errorf("-o %q: use text, markdown or json", flags.output))
-			}
 			if flags.against != "" {
 				return diffAgainst(cmd.Context(), g, specDirs(args), flags.against, render.Options{Layer: flags.layer, Env: flags.env},
-					printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}, flags.allowDataLoss)
+					printer.DiffOptions{Format: flags.output.value, Color: colorOK(g.stdout), DetailsURL: flags.details}, flags.allowDataLoss)
 			}
-			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{Layer: flags.layer, Env: flags.env}, online: true})
 			if err != nil {
 				return atLeast(exitDiffErr, err)
 			}
-			warnDiff(g, s.c)
+			s.warnOtherServer(g, "diffing against it")
 			opts := s.diffOptions(g)
 			opts.AllowDataLoss = flags.allowDataLoss
 			opts.ReadOnly = diff.ReadOnlyIfForbidden
@@ -62,7 +64,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			if err != nil {
 				return withCode(exitDiffErr, g.red.Error(err))
 			}
-			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output, Color: colorOK(g.stdout), DetailsURL: flags.details}); err != nil {
+			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output.value, Color: colorOK(g.stdout), DetailsURL: flags.details}); err != nil {
 				return withCode(exitDiffErr, err)
 			}
 			if out.HasChanges() {
@@ -71,7 +73,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 			return nil
 		},
 	}
-	addOutputFlag(cmd, &flags.output, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
+	flags.output = addOutputFlag(cmd, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
 	cmd.Flags().StringVar(&flags.details, "details-url", "", "with -o markdown: where the whole diff is (a CI artifact's URL); a comment cut to the size limit links to it")
 	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
 	cmd.Flags().BoolVar(&flags.readOnly, "read-only", false, "send no dry run: compute every change client side from the live objects (needs get and list only); diff does so by itself when the server forbids a dry run")

@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// TestEveryCommandHasExamples: every command's --help ends with its
+// examples, cobra's own (help, completion and its shells) included.
 func TestEveryCommandHasExamples(t *testing.T) {
 	root := newRootCmd(&globals{})
 	var walk func(*cobra.Command)
@@ -20,16 +22,22 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
-		if c.Name() == "help" || c.Name() == "completion" || c.Parent() != nil && c.Parent().Name() == "completion" {
+		if c.Hidden {
 			return
 		}
 		n++
 		if strings.TrimSpace(c.Example) == "" {
 			t.Errorf("%s: no Example in its help", c.CommandPath())
+			return
+		}
+		args := append(strings.Fields(c.CommandPath())[1:], "--help")
+		code, stdout, stderr := kcloud(t, args...)
+		if code != exitOK || !strings.HasSuffix(stdout, "\nExamples:\n"+c.Example+"\n") {
+			t.Errorf("kcloud %s: exit %d; the help does not end with its examples:\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 		}
 	}
 	walk(root)
-	if n < 12 {
+	if n < 19 {
 		t.Errorf("saw %d commands", n)
 	}
 }

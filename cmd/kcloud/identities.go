@@ -53,19 +53,22 @@ plan gains kinds, and before a token expires.`,
 				return withCode(exitUsage, fmt.Errorf("--token-ttl %s: at least 10m (the API server's minimum)", flags.ttl))
 			}
 			ctx := cmd.Context()
-			plan, err := loadAndRender(ctx, g, specDirs(args), render.Options{Lenient: true})
+			s, err := load(ctx, g, specDirs(args), loadOptions{render: &render.Options{Lenient: true}, online: true})
 			if err != nil {
 				return err
 			}
-			c, err := connect(g, plan.Tables)
-			if err != nil {
+			// identities writes to the cluster (ServiceAccounts, RBAC,
+			// tokens) as apply does: it refuses a server that does not look
+			// like the tree's cluster, with the same ways out.
+			if err := s.refuseOtherServer(g, "create identities on"); err != nil {
 				return err
 			}
+			c := s.c
 			inv, err := identity.InventoryKinds(ctx, c)
 			if err != nil {
 				return withCode(exitFailed, err)
 			}
-			rules, err := identity.ForPlan(plan, inv, c.Mapper)
+			rules, err := identity.ForPlan(s.plan, inv, c.Mapper)
 			if err != nil {
 				return withCode(exitFailed, err)
 			}
@@ -77,6 +80,7 @@ plan gains kinds, and before a token expires.`,
 	}
 	cmd.Flags().StringVar(&flags.outDir, "out-dir", "", "directory for apply.kubeconfig and diff.kubeconfig (created 0700; files 0600)")
 	cmd.Flags().DurationVar(&flags.ttl, "token-ttl", identity.DefaultTTL, "lifetime asked for the tokens")
+	cmd.Flags().BoolVar(&g.allowOtherServer, "allow-other-server", false, "create the identities even though the kubeconfig's server is neither the Cluster's apiEndpoint nor one of its nodes (naming --context does the same)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -17,40 +18,196 @@ import (
 	"kcloud.dev/kcloud/pkg/validate"
 )
 
-// loadSpecs loads dirs; I/O and usage problems exit 2, invalid specs 1.
-// It prints the diagnostics it finds to stderr.
-func loadSpecs(ctx context.Context, g *globals, dirs []string) (*spec.Tree, error) {
-	tree, diags, err := spec.Load(ctx, dirs)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	if err := reportDiagnostics(g, diags); err != nil {
-		return nil, err
-	}
-	return tree, nil
+// loadOptions say how far load goes for a command.
+type loadOptions struct {
+	// render renders the tree into the plan and validates it; nil stops at
+	// the tree (manifests fetch and add).
+	render *render.Options
+	// online connects to the cluster before the plan is validated, so that
+	// custom resources are checked against its CRDs too (those a chart
+	// installed), and builds the client-side merge.
+	online bool
+	// vet collects every diagnostic in the session instead of printing
+	// them and stopping at the first stage with errors: a tree with errors
+	// is still rendered where it can be, lenient and offline. online is
+	// then only a read of the cluster's CRDs.
+	vet bool
+	// strict makes a kind with no schema an error (vet --strict).
+	strict bool
+	// at is the git revision a tree was extracted from (diff --against):
+	// its files are named rev:path, and its diagnostics are printed only
+	// when they hold errors.
+	at *checkout
 }
 
-// loadAndRender loads, renders and validates dirs offline the way diff and
-// apply consume them: every ${NAME} must be set and pinned manifest URLs
-// are fetched. The redactor learns the plan's Secret values.
-func loadAndRender(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, error) {
-	res, diags, err := renderSpecs(ctx, g, dirs, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{})...)); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// session is a rendered, validated plan and the cluster it is for.
+// session is what a command works on: the spec tree, its plan (nil when
+// not rendered), and the cluster when the command talks to one. Loading
+// sets nothing else: the wrong-cluster guard is a step each command takes
+// on the session, or says why it does not.
 type session struct {
+	tree *spec.Tree
 	plan *render.Result
-	c    *kube.Clients
+	// diags are the diagnostics a vet load collected, sorted.
+	diags spec.Diagnostics
+	c     *kube.Clients
 	// merger is the client-side merge, knowing the cluster's CRDs and its
-	// mutating admission.
+	// mutating admission; online loads only.
 	merger *ssa.Merger
+}
+
+// load is the one load path of the commands: it loads the spec tree of
+// dirs; renders it, teaching the redactor the plan's secret values; connects
+// (online); and validates the plan offline, and against the cluster's CRDs
+// online. I/O and usage problems exit 2, invalid specs 1; diagnostics go to
+// stderr (except for vet, which prints them itself). Reading the cluster's
+// CRDs and its mutating admission configuration are the only requests made
+// before the plan is valid: nothing reaches the cluster unless it is.
+func load(ctx context.Context, g *globals, dirs []string, o loadOptions) (*session, error) {
+	l := &loader{g: g, o: o, s: &session{}}
+	for _, step := range []func(context.Context, []string) error{l.loadTree, l.renderPlan, l.connect, l.validate} {
+		if err := step(ctx, dirs); err != nil {
+			return nil, err
+		}
+	}
+	l.s.diags = l.s.diags.Sorted()
+	return l.s, nil
+}
+
+// loader is one load.
+type loader struct {
+	g *globals
+	o loadOptions
+	s *session
+	// pending are diagnostics printed with the next stage's (the render's
+	// warnings with the validation's).
+	pending spec.Diagnostics
+}
+
+func (l *loader) loadTree(ctx context.Context, dirs []string) error {
+	if l.o.at != nil {
+		dirs = l.o.at.dirs
+	}
+	tree, diags, err := spec.LoadPartial(ctx, dirs)
+	if err != nil {
+		if l.o.at != nil {
+			err = fmt.Errorf("at %s: %w", l.o.at.ref, errors.New(l.o.at.rename(err.Error())))
+		}
+		return withCode(exitUsage, err)
+	}
+	if l.o.vet {
+		l.s.tree, l.s.diags = tree, diags
+		if tree.Cluster != nil {
+			l.s.diags = append(l.s.diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, true)...)
+			l.s.diags = append(l.s.diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, false)...)
+			l.s.diags = append(l.s.diags, tree.DemoWarnings()...)
+		}
+		return nil
+	}
+	if err := l.report(diags, diags.HasErrors()); err != nil {
+		return err
+	}
+	if l.o.render != nil {
+		if err := l.o.render.CheckSelection(tree); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
+	l.s.tree = tree
+	return nil
+}
+
+func (l *loader) renderPlan(ctx context.Context, _ []string) error {
+	if l.o.render == nil || (l.o.vet && l.s.tree.Cluster == nil) {
+		return nil
+	}
+	opts := *l.o.render
+	opts.Getenv = os.LookupEnv
+	opts.Decrypt = secret.Decrypt
+	opts.Fetcher = l.g.manifestFetcher(!l.o.vet)
+	if l.o.vet {
+		opts.Lenient = true
+	}
+	plan, diags := render.Render(ctx, l.s.tree, opts)
+	if l.o.vet {
+		l.s.plan = plan
+		l.s.diags = append(l.s.diags, diags...)
+		return nil
+	}
+	if plan != nil {
+		l.g.red.Add(plan.Unstructured()...)
+		l.g.red.AddValues(plan.Secrets...)
+	}
+	if diags.HasErrors() {
+		return l.report(diags, true)
+	}
+	l.s.plan, l.pending = plan, diags
+	return nil
+}
+
+// connect builds the clients of an online load. For vet, naming a cluster
+// that cannot be reached is a usage problem: vet is an offline command.
+func (l *loader) connect(context.Context, []string) error {
+	if !l.o.online || l.s.plan == nil {
+		return nil
+	}
+	c, err := l.g.connect(l.s.plan.Tables)
+	if err != nil && l.o.vet {
+		return atLeast(exitUsage, err)
+	}
+	l.s.c = c
+	return err
+}
+
+// validate checks the plan's objects against their kinds' schemas: the
+// cluster's CRDs too when online. The plan of a revision is only compared
+// with, never applied: it is not validated.
+func (l *loader) validate(ctx context.Context, _ []string) error {
+	if l.s.plan == nil || l.o.at != nil {
+		return nil
+	}
+	var crds []validate.CRD
+	if l.s.c != nil {
+		var err error
+		crds, err = validate.ClusterCRDs(ctx, l.s.c.Dynamic)
+		switch {
+		case err != nil && l.o.vet:
+			return withCode(exitUsage, err)
+		case err != nil:
+			l.g.log.Warn().Str("error", l.g.red.String(err.Error())).Msg("the cluster's CRDs cannot be read: custom resources are checked against the plan's and the spec tree's schemas only, and by the server's dry run")
+		}
+	}
+	diags := validate.Check(l.s.plan, validate.Options{Strict: l.o.strict, CRDs: crds})
+	if l.o.vet {
+		l.s.diags = append(l.s.diags, diags...)
+		return nil
+	}
+	diags = append(l.pending, diags...)
+	if err := l.report(diags, diags.HasErrors()); err != nil {
+		return err
+	}
+	if l.o.online {
+		defs := make([]*apiextensionsv1.CustomResourceDefinition, len(crds))
+		for i, crd := range crds {
+			defs[i] = crd.CustomResourceDefinition
+		}
+		l.s.merger = ssa.NewMerger(ssa.Options{CRDs: defs, Admission: ssa.ReadAdmission(ctx, l.s.c.Typed)})
+	}
+	return nil
+}
+
+// report prints diags to stderr (with the files of a revision named
+// rev:path, and only when they hold errors) and turns errors into exit 1.
+func (l *loader) report(diags spec.Diagnostics, hasErrors bool) error {
+	if l.o.at == nil {
+		return reportDiagnostics(l.g, diags)
+	}
+	if !hasErrors {
+		return nil
+	}
+	for i := range diags {
+		diags[i].Pos.File = l.o.at.rename(diags[i].Pos.File)
+	}
+	_ = printer.Diagnostics(l.g.stderr, diags, diagOptions("text"))
+	return withCode(exitFailed, fmt.Errorf("invalid specs at %s", l.o.at.ref))
 }
 
 // diffOptions are the options of every diff of the session.
@@ -58,74 +215,10 @@ func (s *session) diffOptions(g *globals) diff.Options {
 	return diff.Options{Redactor: g.red, Merger: s.merger}
 }
 
-// loadPlan is loadAndRender for the commands that talk to the cluster: it
-// connects first, so that custom resources are validated against the
-// cluster's CRDs too (those a chart installed). Reading them, and the
-// mutating admission configuration, are the only requests made before the
-// plan is valid; nothing reaches the cluster unless it is.
-func loadPlan(ctx context.Context, g *globals, dirs []string, opts render.Options) (*session, error) {
-	res, diags, err := renderSpecs(ctx, g, dirs, opts)
-	if err != nil {
-		return nil, err
-	}
-	c, err := connect(g, res.Tables)
-	if err != nil {
-		return nil, err
-	}
-	crds, err := validate.ClusterCRDs(ctx, c.Dynamic)
-	if err != nil {
-		g.log.Warn().Str("error", g.red.String(err.Error())).Msg("the cluster's CRDs cannot be read: custom resources are checked against the plan's and the spec tree's schemas only, and by the server's dry run")
-	}
-	if err := reportDiagnostics(g, append(diags, validate.Check(res, validate.Options{CRDs: crds})...)); err != nil {
-		return nil, err
-	}
-	defs := make([]*apiextensionsv1.CustomResourceDefinition, len(crds))
-	for i, crd := range crds {
-		defs[i] = crd.CustomResourceDefinition
-	}
-	merger := ssa.NewMerger(ssa.Options{CRDs: defs, Admission: ssa.ReadAdmission(ctx, c.Typed)})
-	return &session{plan: res, c: c, merger: merger}, nil
-}
-
-// renderSpecs loads and renders dirs; render errors stop it (printed).
-func renderSpecs(ctx context.Context, g *globals, dirs []string, opts render.Options) (*render.Result, spec.Diagnostics, error) {
-	tree, err := loadSpecs(ctx, g, dirs)
-	if err != nil {
-		return nil, nil, err
-	}
-	g.cluster = tree.Cluster
-	res, diags := renderTree(ctx, g, tree, opts)
-	if diags.HasErrors() {
-		return nil, nil, reportDiagnostics(g, diags)
-	}
-	return res, diags, nil
-}
-
-// renderTree renders a loaded tree as the commands do — ${NAME}s from the
-// environment, URL manifests through the cache, sops files decrypted —
-// and teaches the redactor the plan's secret values.
-func renderTree(ctx context.Context, g *globals, tree *spec.Tree, opts render.Options) (*render.Result, spec.Diagnostics) {
-	if opts.Getenv == nil {
-		opts.Getenv = os.LookupEnv
-	}
-	if opts.Fetcher == nil {
-		opts.Fetcher = g.manifestFetcher(true)
-	}
-	if opts.Decrypt == nil {
-		opts.Decrypt = secret.Decrypt
-	}
-	res, diags := render.Render(ctx, tree, opts)
-	if res != nil {
-		g.red.Add(res.Unstructured()...)
-		g.red.AddValues(res.Secrets...)
-	}
-	return res, diags
-}
-
 // connect builds the clients of the cluster --kubeconfig, --context and
-// KUBECONFIG name, once per command; tables (nil: none) give the hints of
-// unserved kinds.
-func connect(g *globals, tables *spec.Tables) (*kube.Clients, error) {
+// KUBECONFIG name, with --api-attempts; tables (nil: none) give the hints
+// of unserved kinds. Every command that talks to a cluster connects here.
+func (g *globals) connect(tables *spec.Tables) (*kube.Clients, error) {
 	if g.apiAttempts < 1 {
 		return nil, withCode(exitUsage, fmt.Errorf("--api-attempts %d: must be at least 1", g.apiAttempts))
 	}
@@ -135,6 +228,10 @@ func connect(g *globals, tables *spec.Tables) (*kube.Clients, error) {
 		opts.Hint = tables.Hint
 	}
 	c, err := kube.New(opts)
+	if errors.Is(err, kube.ErrNoKubeconfig) {
+		err = fmt.Errorf("%w: name the cluster's kubeconfig with --kubeconfig FILE or KUBECONFIG=FILE, "+
+			"or create the cluster and its kubeconfig with 'kcloud bootstrap'", err)
+	}
 	if err != nil {
 		return nil, withCode(exitFailed, err)
 	}

@@ -72,7 +72,7 @@ the cache holds every pin, 1 otherwise.`,
   KCLOUD_MANIFEST_CACHE=.cache/manifests kcloud manifests fetch specs/`,
 		ValidArgsFunction: completeDirs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tree, err := loadSpecs(cmd.Context(), g, specDirs(args))
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{})
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ the cache holds every pin, 1 otherwise.`,
 				return withCode(exitUsage, err)
 			}
 			fetcher := &cache.Fetcher{Dir: cache.Dir{Path: dir}, Next: &render.HTTPFetcher{}}
-			failed := fetchPins(cmd.Context(), g.stdout, fetcher, cache.Pins(tree))
+			failed := fetchPins(cmd.Context(), g.stdout, fetcher, cache.Pins(s.tree))
 			if failed > 0 {
 				return withCode(exitFailed, fmt.Errorf("manifests fetch: %d pinned manifest(s) not cached", failed))
 			}
@@ -130,7 +130,7 @@ Exit 0 when every file was added, 1 otherwise.`,
 		Example: `  kcloud manifests add --specs specs/ vendor/cert-manager.yaml`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tree, err := loadSpecs(cmd.Context(), g, specDirs(flags.specs))
+			s, err := load(cmd.Context(), g, specDirs(flags.specs), loadOptions{})
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ Exit 0 when every file was added, 1 otherwise.`,
 				return withCode(exitUsage, err)
 			}
 			byPin := map[string][]cache.Pin{}
-			for _, p := range cache.Pins(tree) {
+			for _, p := range cache.Pins(s.tree) {
 				byPin[p.SHA256] = append(byPin[p.SHA256], p)
 			}
 			var failed int

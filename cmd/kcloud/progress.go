@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,11 +11,11 @@ import (
 )
 
 // withProgress gives apply and destroy a live line per stack on stderr
-// when it is a terminal with console logs (not CI, not --log-format json):
-// the per-object info lines give way to it, warnings and errors still
-// print above it. It returns the function that stops the line.
+// when liveLines says so: the per-object info lines give way to it,
+// warnings and errors still print above it. It returns the function that
+// stops the line.
 func withProgress(ctx context.Context, g *globals, opts *apply.Options) (stop func()) {
-	if !isTerminal(g.stderr) || os.Getenv("CI") == "true" || g.logFormat == "json" {
+	if !g.liveLines(g.stderr) {
 		return func() {}
 	}
 	p := printer.NewProgress(g.stderr, nil)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"kcloud.dev/kcloud/pkg/printer"
@@ -11,8 +9,9 @@ import (
 
 func newRenderCmd(g *globals) *cobra.Command {
 	var flags struct {
-		output, layer, env string
-		showSecrets        bool
+		output      *enumFlag
+		layer, env  string
+		showSecrets bool
 	}
 	cmd := &cobra.Command{
 		Use:   "render [DIR...]",
@@ -23,24 +22,23 @@ objects and PersistentVolumeClaims, for every environment, in apply order.
 The output is byte-identical across runs. Pinned manifest URLs are fetched
 and checked against their sha256. sops-encrypted manifests are decrypted in
 memory; Secret values, and every value that came from one, print as ***
-unless --show-secrets. Exit 0, or 1 when the specs are invalid.`,
+unless --show-secrets. Exit 0, 1 when the specs are invalid, 2 on usage
+errors (an unknown flag or -o value, --layer or --env naming no stack, a
+spec directory that cannot be read).`,
 		Example: `  kcloud render specs/ > plan.yaml
   kcloud render specs/ --layer L4 --env prod -o json | jq -r '.items[].metadata.name'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if flags.output != "yaml" && flags.output != "json" {
-				return withCode(exitUsage, fmt.Errorf("-o %q: use yaml or json", flags.output))
-			}
-			res, err := loadAndRender(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{Layer: flags.layer, Env: flags.env}})
 			if err != nil {
 				return err
 			}
 			if flags.showSecrets {
-				return printer.Render(cmd.OutOrStdout(), res, flags.output, nil)
+				return printer.Render(cmd.OutOrStdout(), s.plan, flags.output.value, nil)
 			}
-			return printer.Render(g.stdout, res, flags.output, g.red)
+			return printer.Render(g.stdout, s.plan, flags.output.value, g.red)
 		},
 	}
-	addOutputFlag(cmd, &flags.output, "output format: yaml or json", "yaml", "json")
+	flags.output = addOutputFlag(cmd, "output format: yaml or json", "yaml", "json")
 	cmd.Flags().BoolVar(&flags.showSecrets, "show-secrets", false, "print Secret values and values that came from them in clear (never in CI logs)")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -15,7 +17,6 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/redact"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Exit codes shared by every command; diff uses 1 for "changes".
@@ -60,8 +61,6 @@ type globals struct {
 	// purpose: --context given, or --allow-other-server (the wrong-cluster
 	// guard).
 	contextSet, allowOtherServer bool
-	// cluster is the loaded tree's Cluster, for the wrong-cluster guard.
-	cluster *spec.Cluster
 
 	stdout, stderr io.Writer
 	// log writes to stderr through red, which learns the plan's Secret
@@ -164,6 +163,7 @@ cluster to do it.`,
 		}
 		cmd.AddCommand(sub)
 	}
+	finishHelp(cmd)
 	return cmd
 }
 
@@ -181,18 +181,49 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 		if os.Getenv("CI") == "true" || !isTerminal(g.stderr) {
 			format = "json"
 		}
+		g.logFormat = format // resolved once: liveLines reads it
 	}
 	var w io.Writer
 	switch format {
 	case "json":
 		w = g.red.Writer(g.stderr)
 	case "console":
-		w = zerolog.ConsoleWriter{Out: g.red.Writer(g.stderr), NoColor: !colorOK(g.stderr), TimeFormat: "15:04:05"}
+		w = consoleWriter(g.red.Writer(g.stderr), colorOK(g.stderr))
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
 	}
 	g.logOut = w
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// durationFields are the log fields that hold a duration (zerolog's Dur:
+// milliseconds, a number in JSON lines).
+var durationFields = []string{"duration", "wait"}
+
+// consoleWriter writes log lines for people: durations with their unit
+// (duration=228ms, not duration=228.495479).
+func consoleWriter(out io.Writer, color bool) zerolog.ConsoleWriter {
+	return zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: "15:04:05", FormatPrepare: func(fields map[string]any) error {
+		for _, name := range durationFields {
+			// The console writer decodes the JSON line with numbers kept.
+			if n, ok := fields[name].(json.Number); ok {
+				if v, err := n.Float64(); err == nil {
+					fields[name] = durationOf(v, zerolog.DurationFieldUnit).String()
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// durationOf is n of unit, rounded to a millisecond (or a microsecond,
+// under one).
+func durationOf(n float64, unit time.Duration) time.Duration {
+	d := time.Duration(n * float64(unit))
+	if d >= time.Millisecond {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
 }
 
 // isTerminal reports whether w is a terminal (colour and console logs).

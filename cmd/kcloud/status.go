@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"kcloud.dev/kcloud/pkg/printer"
@@ -11,7 +9,10 @@ import (
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
-	var flags struct{ output, layer, env string }
+	var flags struct {
+		output     *enumFlag
+		layer, env string
+	}
 	cmd := &cobra.Command{
 		Use:   "status [DIR...]",
 		Short: "Show each stack's inventory, object health and drift",
@@ -25,18 +26,16 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 		Example: `  kcloud status specs/
   kcloud status specs/ --env prod -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if flags.output != "text" && flags.output != "json" {
-				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
-			}
-			s, err := loadPlan(cmd.Context(), g, specDirs(args), render.Options{Layer: flags.layer, Env: flags.env})
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{Layer: flags.layer, Env: flags.env}, online: true})
 			if err != nil {
 				return err
 			}
+			s.warnOtherServer(g, "reporting on it")
 			rep, err := status.Run(cmd.Context(), s.c, s.plan, s.diffOptions(g))
 			if err != nil {
 				return withCode(exitFailed, g.red.Error(err))
 			}
-			if err := printer.Status(g.stdout, rep, flags.output); err != nil {
+			if err := printer.Status(g.stdout, rep, flags.output.value); err != nil {
 				return withCode(exitFailed, err)
 			}
 			if !rep.Healthy() {
@@ -45,7 +44,7 @@ Exit 0 when everything is healthy and in sync, 1 when not.`,
 			return nil
 		},
 	}
-	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
+	flags.output = addOutputFlag(cmd, "output format: text or json", "text", "json")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
 	return cmd
 }

@@ -20,7 +20,7 @@ expire. Exit 0 when a lock was removed or there was none.`,
 		Args:    cobra.NoArgs,
 		Example: `  kcloud unlock --kubeconfig kubeconfig`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := connect(g, nil)
+			c, err := g.connect(nil)
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ type buildInfo struct {
 	Version   string `json:"version"`
 	Revision  string `json:"revision,omitempty"`
 	Time      string `json:"time,omitempty"`
-	Modified  bool   `json:"modified,omitempty"`
+	Modified  bool   `json:"modified"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
 }
@@ -52,7 +52,7 @@ func readBuildInfo(stamped string, info *debug.BuildInfo, ok bool) buildInfo {
 }
 
 func newVersionCmd(g *globals) *cobra.Command {
-	var output string
+	var output *enumFlag
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print kcloud's version, VCS revision and Go version",
@@ -65,20 +65,16 @@ built from a git checkout) and the Go toolchain.`,
 		RunE: func(*cobra.Command, []string) error {
 			info, ok := debug.ReadBuildInfo()
 			bi := readBuildInfo(version, info, ok)
-			switch output {
-			case "json":
+			if output.value == "json" {
 				enc := json.NewEncoder(g.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(bi)
-			case "text":
-				_, err := fmt.Fprintln(g.stdout, bi.String())
-				return err
-			default:
-				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", output))
 			}
+			_, err := fmt.Fprintln(g.stdout, bi.String())
+			return err
 		},
 	}
-	addOutputFlag(cmd, &output, "output format: text or json", "text", "json")
+	output = addOutputFlag(cmd, "output format: text or json", "text", "json")
 	return cmd
 }
 

@@ -2,21 +2,16 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
-	"kcloud.dev/kcloud/pkg/secret"
-	"kcloud.dev/kcloud/pkg/spec"
-	"kcloud.dev/kcloud/pkg/validate"
 )
 
 func newVetCmd(g *globals) *cobra.Command {
 	var flags struct {
-		output string
+		output *enumFlag
 		strict bool
 	}
 	cmd := &cobra.Command{
@@ -38,58 +33,31 @@ Exit 0 valid, 1 invalid, 2 usage/IO.`,
   kcloud vet specs/ -o json | jq .errors
   kcloud vet specs/ --strict --kubeconfig kubeconfig   # CRDs from the cluster`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if flags.output != "text" && flags.output != "json" {
-				return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", flags.output))
-			}
-			tree, diags, err := spec.LoadPartial(cmd.Context(), specDirs(args))
+			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{}, vet: true, strict: flags.strict,
+				online: cmd.Flag("kubeconfig").Changed || cmd.Flag("context").Changed})
 			if err != nil {
-				return withCode(exitUsage, err)
+				return err
 			}
-			var objects int
-			if tree.Cluster != nil {
-				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, true)...)
-				diags = append(diags, tree.MissingVars(os.LookupEnv, spec.SeverityWarning, false)...)
-				diags = append(diags, tree.DemoWarnings()...)
-				res, more := render.Render(cmd.Context(), tree, render.Options{Getenv: os.LookupEnv, Lenient: true, Fetcher: g.manifestFetcher(false), Decrypt: secret.Decrypt})
-				diags = append(diags, more...)
-				if res != nil {
-					objects = len(res.Objects())
-					crds, err := clusterCRDs(cmd, g)
-					if err != nil {
-						return withCode(exitUsage, err)
-					}
-					diags = append(diags, validate.Check(res, validate.Options{Strict: flags.strict, CRDs: crds})...)
-				}
+			tree, diags := s.tree, s.diags
+			objects := 0
+			if s.plan != nil {
+				objects = len(s.plan.Objects())
 			}
-			diags = diags.Sorted()
-			if err := printer.Diagnostics(g.stdout, diags, diagOptions(flags.output)); err != nil {
+			if err := printer.Diagnostics(g.stdout, diags, diagOptions(flags.output.value)); err != nil {
 				return err
 			}
 			errs, warns := diags.Count()
 			if errs > 0 {
 				return withCode(exitFailed, nil)
 			}
-			if flags.output == "text" {
+			if flags.output.value == "text" {
 				fmt.Fprintf(g.stderr, "specs are valid: %d component(s), %d environment(s), %d object(s), %d warning(s)\n",
 					len(tree.Components), len(tree.Cluster.Environments), objects, warns)
 			}
 			return nil
 		},
 	}
-	addOutputFlag(cmd, &flags.output, "output format: text or json", "text", "json")
+	flags.output = addOutputFlag(cmd, "output format: text or json", "text", "json")
 	cmd.Flags().BoolVar(&flags.strict, "strict", false, "a kind with no schema is an error, not a warning")
 	return cmd
-}
-
-// clusterCRDs reads the cluster's CRDs when --kubeconfig or --context names
-// a cluster; vet stays offline otherwise.
-func clusterCRDs(cmd *cobra.Command, g *globals) ([]validate.CRD, error) {
-	if !cmd.Flag("kubeconfig").Changed && !cmd.Flag("context").Changed {
-		return nil, nil
-	}
-	c, err := kube.New(kube.Options{Kubeconfig: g.kubeconfig, Context: g.context})
-	if err != nil {
-		return nil, err
-	}
-	return validate.ClusterCRDs(cmd.Context(), c.Dynamic)
 }

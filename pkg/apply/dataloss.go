@@ -14,7 +14,7 @@ import (
 
 // deleteDetached deletes, with AllowDataLoss, what pruning detached. A
 // namespace that still holds the stack's objects is kept.
-func (r *runner) deleteDetached(ctx context.Context, stack string, refs []change.Ref, localNamespaces map[string]bool, sum *change.Summary) error {
+func (r *runner) deleteDetached(ctx context.Context, stack string, refs []change.Ref, localNamespaces map[string]bool) error {
 	if !r.opts.AllowDataLoss || len(refs) == 0 {
 		return nil
 	}
@@ -29,8 +29,6 @@ func (r *runner) deleteDetached(ctx context.Context, stack string, refs []change
 				return err
 			}
 		}
-		sum.Detach--
-		sum.Delete++
 		r.res.Detached = slices.DeleteFunc(r.res.Detached, func(x change.Ref) bool { return x == ref })
 		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ref, Op: OpDelete, Action: change.Delete, Outcome: Done, Message: "--allow-data-loss"})
 	}

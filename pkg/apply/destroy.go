@@ -2,10 +2,8 @@ package apply
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
@@ -43,16 +41,8 @@ func Destroy(ctx context.Context, c *kube.Clients, tables *spec.Tables, stack st
 // and 'kcloud destroy'.
 func (r *runner) destroy(ctx context.Context, stack string) error {
 	start := time.Now()
-	sum := &change.Summary{Stack: stack}
 	r.emit(Event{Type: StackStarted, Stack: stack, Message: "destroy"})
-	err := r.runDestroyer(ctx, stack, sum)
-	sum.Duration = time.Since(start)
-	r.res.Stacks = append(r.res.Stacks, *sum)
-	r.emit(Event{Type: StackFinished, Stack: stack, Summary: sum, Err: err})
-	if err != nil {
-		return fmt.Errorf("stack %s: %w", stack, r.opts.Redactor.Error(err))
-	}
-	return nil
+	return r.finish(stack, start, r.runDestroyer(ctx, stack))
 }
 
 // NoInventoryError says a stack has never been applied.

@@ -72,7 +72,7 @@ func (r *runner) dynamicClient() dynamic.Interface {
 // keep (unchanged, rendered objects) stay in the inventory untouched.
 // actions are the plan's, to tell creates from updates.
 func (r *runner) runApplier(ctx context.Context, stack string, objs []*unstructured.Unstructured, keep []change.Ref,
-	actions map[change.Ref]change.Action, sum *change.Summary) error {
+	actions map[change.Ref]change.Action) error {
 	invClient, err := inventory.NewClient(r.c)
 	if err != nil {
 		return err
@@ -92,17 +92,18 @@ func (r *runner) runApplier(ctx context.Context, stack string, objs []*unstructu
 		ValidationPolicy:  validation.ExitEarly,
 		DryRunStrategy:    r.dryRun(),
 	})
-	t := newTranslator(r, stack, actions, sum)
+	t := newTranslator(r, stack, actions)
+	r.tallies[stack].noOp = false
 	detached, err := t.consume(events)
 	if err != nil {
 		return err
 	}
-	return r.deleteDetached(ctx, stack, detached, namespacesOf(objs), sum)
+	return r.deleteDetached(ctx, stack, detached, namespacesOf(objs))
 }
 
 // runDestroyer deletes a stack through its inventory with cli-utils'
 // Destroyer.
-func (r *runner) runDestroyer(ctx context.Context, stack string, sum *change.Summary) error {
+func (r *runner) runDestroyer(ctx context.Context, stack string) error {
 	invClient, err := inventory.NewClient(r.c)
 	if err != nil {
 		return err
@@ -122,11 +123,11 @@ func (r *runner) runDestroyer(ctx context.Context, stack string, sum *change.Sum
 		DeleteTimeout:    r.opts.Timeout,
 		ValidationPolicy: validation.ExitEarly,
 	})
-	detached, err := newTranslator(r, stack, nil, sum).consume(events)
+	detached, err := newTranslator(r, stack, nil).consume(events)
 	if err != nil {
 		return err
 	}
-	return r.deleteDetached(ctx, stack, detached, nil, sum)
+	return r.deleteDetached(ctx, stack, detached, nil)
 }
 
 func namespacesOf(objs []*unstructured.Unstructured) map[string]bool {

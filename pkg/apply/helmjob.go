@@ -25,7 +25,7 @@ const logTail = 20
 // installed every HelmChart of a stack: kstatus calls a HelmChart Current
 // as soon as it exists, so a chart whose install fails forever (a
 // repository that does not exist) would otherwise leave apply green.
-func (r *runner) waitCharts(ctx context.Context, s render.Stack, sum *change.Summary) error {
+func (r *runner) waitCharts(ctx context.Context, s render.Stack) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	var errs []error
@@ -34,7 +34,6 @@ func (r *runner) waitCharts(ctx context.Context, s render.Stack, sum *change.Sum
 			continue
 		}
 		if err := r.waitChart(ctx, s.Name, o.Unstructured); err != nil {
-			sum.Unhealthy++
 			errs = append(errs, err)
 		}
 	}
@@ -59,6 +58,7 @@ func (r *runner) waitChart(ctx context.Context, stack string, hc *unstructured.U
 			r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ref, Op: OpWait, Outcome: Failed, Message: "install Job " + job.Name + " failed"})
 			return fmt.Errorf("%s: install Job %s failed: %s%s", chartDesc(hc), job.Name, failure(job), r.podLog(ctx, job))
 		case err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil:
+			r.emit(Event{Type: ObjectEvent, Stack: stack, Object: ref, Op: OpWait, Outcome: Failed, Message: "its install Job cannot be read", Err: err})
 			return fmt.Errorf("%s: read its install Job: %w", chartDesc(hc), err)
 		}
 		select {

@@ -89,6 +89,8 @@ type runner struct {
 	// primed serves cli-utils the live objects the plan read.
 	primed *primedClient
 	res    *Result
+	// tallies derive each stack's summary from its events.
+	tallies map[string]*tally
 }
 
 func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options) (*runner, error) {
@@ -99,13 +101,21 @@ func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}}, nil
+	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{}}, nil
 }
 
+// emit hands an event to Options.Events, masked, and counts it in its
+// stack's summary.
 func (r *runner) emit(e Event) {
 	e.Err = r.opts.Redactor.Error(e.Err)
 	e.Message = r.opts.Redactor.String(e.Message)
 	e.DryRun = e.DryRun || (r.opts.DryRun && e.Outcome == Done)
+	if e.Type == StackStarted {
+		r.tallies[e.Stack] = newTally(e.Stack)
+	}
+	if t := r.tallies[e.Stack]; t != nil {
+		t.add(e)
+	}
 	r.opts.Events(e)
 }
 

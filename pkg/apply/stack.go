@@ -21,47 +21,46 @@ import (
 // stack.
 func (r *runner) stack(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	start := time.Now()
-	sum := &change.Summary{Stack: s.Name}
 	r.emit(Event{Type: StackStarted, Stack: s.Name, Message: fmt.Sprintf("%d objects", len(s.Objects))})
-	err := r.stackPasses(ctx, s, planned, sum)
+	return r.finish(s.Name, start, r.stackPasses(ctx, s, planned))
+}
+
+// finish ends a stack: its summary, derived from its events, goes into the
+// result and the StackFinished event.
+func (r *runner) finish(stack string, start time.Time, err error) error {
+	sum := r.tallies[stack].summary()
 	sum.Duration = time.Since(start)
-	r.res.Stacks = append(r.res.Stacks, *sum)
-	r.emit(Event{Type: StackFinished, Stack: s.Name, Summary: sum, Err: err})
+	r.res.Stacks = append(r.res.Stacks, sum)
+	r.emit(Event{Type: StackFinished, Stack: stack, Summary: &sum, Err: err})
 	if err != nil {
-		return fmt.Errorf("stack %s: %w", s.Name, r.opts.Redactor.Error(err))
+		return fmt.Errorf("stack %s: %w", stack, r.opts.Redactor.Error(err))
 	}
 	return nil
 }
 
-func (r *runner) stackPasses(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
+func (r *runner) stackPasses(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	if r.opts.DryRun {
-		return r.report(s.Name, planned, sum)
+		return r.report(s.Name, planned)
 	}
 	deferred, kinds := r.deferred(s)
 	if len(kinds) == 0 {
 		if needsReplan(planned.Stack(s.Name)) {
 			r.c.Mapper.Reset() // an earlier stack may have created its CRDs
-			return r.replanAndApply(ctx, s, sum)
+			return r.replanAndApply(ctx, s)
 		}
-		return r.apply(ctx, s, planned, sum)
+		return r.apply(ctx, s, planned)
 	}
-	var first change.Summary
+	// What the first pass does, the second sees as unchanged: the stack's
+	// summary keeps the change (see tally).
 	if len(deferred.Objects) > 0 && installs(deferred, kinds, r.plan.Tables) {
-		first.Stack = s.Name
-		if err := r.replanAndApply(ctx, deferred, &first); err != nil {
-			*sum = first
+		if err := r.replanAndApply(ctx, deferred); err != nil {
 			return err
 		}
 	}
 	if err := r.waitServed(ctx, s.Name, kinds); err != nil {
 		return err
 	}
-	err := r.replanAndApply(ctx, s, sum)
-	// What the first pass did, the second saw as unchanged.
-	sum.Unchanged -= first.Create + first.Update
-	sum.Add(change.Summary{Create: first.Create, Update: first.Update, Delete: first.Delete, Detach: first.Detach})
-	sum.NoOp = sum.NoOp && first.Changes() == 0
-	return err
+	return r.replanAndApply(ctx, s)
 }
 
 // needsReplan reports whether a stack holds changes the server could not
@@ -76,28 +75,27 @@ func needsReplan(changes []diff.Change) bool {
 }
 
 // replanAndApply diffs s again, with the whole plan in view, and applies it.
-func (r *runner) replanAndApply(ctx context.Context, s render.Stack, sum *change.Summary) error {
+func (r *runner) replanAndApply(ctx context.Context, s render.Stack) error {
 	planned, err := diff.Replan(ctx, r.c, r.plan, s, r.opts.diff())
 	if err != nil {
 		return err
 	}
 	r.prime(planned)
-	return r.apply(ctx, s, planned, sum)
+	return r.apply(ctx, s, planned)
 }
 
 // apply writes one planned stack: nothing when nothing changes, otherwise
 // what changes through cli-utils, the unchanged objects staying in the
 // inventory untouched.
-func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result, sum *change.Summary) error {
+func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	changes := planned.Stack(s.Name)
 	local := refsOf(s)
 	if !slices.ContainsFunc(changes, diff.Change.Changed) && sameRefs(planned.Inventories[s.Name].Objects, local) {
-		sum.NoOp = true
+		r.tallies[s.Name].noOp = true
 		for _, ch := range changes {
-			sum.Count(change.Unchanged)
 			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 		}
-		return r.waitAll(ctx, s, local, sum)
+		return r.waitAll(ctx, s, local)
 	}
 	if !r.opts.AllowDataLoss {
 		if err := r.protect(ctx, changes); err != nil {
@@ -113,17 +111,16 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 	}
 	applySet, keep := partition(objs, changes)
 	for _, ref := range keep {
-		sum.Count(change.Unchanged)
 		r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 	}
 	actions := map[change.Ref]change.Action{}
 	for _, ch := range changes {
 		actions[ch.Ref] = ch.Action
 	}
-	if err := r.runApplier(ctx, s.Name, applySet, keep, actions, sum); err != nil {
+	if err := r.runApplier(ctx, s.Name, applySet, keep, actions); err != nil {
 		return err
 	}
-	return r.waitAll(ctx, s, keep, sum)
+	return r.waitAll(ctx, s, keep)
 }
 
 // refsOf names the objects of a stack.
@@ -153,35 +150,31 @@ func sameRefs(a, b []change.Ref) bool {
 
 // waitAll waits, with --wait, for what cli-utils did not wait for: the
 // objects it did not apply, and the stack's charts to be installed.
-func (r *runner) waitAll(ctx context.Context, s render.Stack, ids []change.Ref, sum *change.Summary) error {
+func (r *runner) waitAll(ctx context.Context, s render.Stack, ids []change.Ref) error {
 	if !r.opts.Wait {
 		return nil
 	}
 	if len(ids) > 0 {
-		if err := r.waitHealthy(ctx, s.Name, ids, sum); err != nil {
+		if err := r.waitHealthy(ctx, s.Name, ids); err != nil {
 			return err
 		}
 	}
-	return r.waitCharts(ctx, s, sum)
+	return r.waitCharts(ctx, s)
 }
 
 // report turns a stack's plan into the events of a dry run. The plan is
 // made of server-side dry runs, and unlike cli-utils' dry run it knows
 // that an object whose CRD or namespace the plan creates is a create.
-func (r *runner) report(stack string, planned *diff.Result, sum *change.Summary) error {
+func (r *runner) report(stack string, planned *diff.Result) error {
 	failed := 0
 	for _, ch := range planned.Stack(stack) {
 		ev := Event{Type: ObjectEvent, Stack: stack, Object: ch.Ref, Op: OpApply, Action: ch.Action, Outcome: Done, Message: ch.Note}
 		switch {
 		case ch.Conflict.Blocks(r.opts.Adopt):
 			failed++
-			sum.Failed++
 			ev.Outcome = Failed
 		case ch.Action == change.Delete || ch.Action == change.Detach:
 			ev.Op = OpPrune
-			sum.Count(ch.Action)
-		default:
-			sum.Count(ch.Action)
 		}
 		if ch.Action == change.Detach && ev.Outcome == Done {
 			r.res.Detached = append(r.res.Detached, ch.Ref)

@@ -17,7 +17,6 @@ type translator struct {
 	r       *runner
 	stack   string
 	actions map[change.Ref]change.Action // the plan's, by object
-	sum     *change.Summary
 
 	fatal    []error
 	failed   []string
@@ -25,8 +24,8 @@ type translator struct {
 	pruned   map[change.Ref]bool
 }
 
-func newTranslator(r *runner, stack string, actions map[change.Ref]change.Action, sum *change.Summary) *translator {
-	return &translator{r: r, stack: stack, actions: actions, sum: sum, pruned: map[change.Ref]bool{}}
+func newTranslator(r *runner, stack string, actions map[change.Ref]change.Action) *translator {
+	return &translator{r: r, stack: stack, actions: actions, pruned: map[change.Ref]bool{}}
 }
 
 // consume reads events until the channel closes and returns what was
@@ -74,13 +73,10 @@ func (t *translator) onApply(e event.ApplyEvent) {
 		if action != change.Create && action != change.Unchanged {
 			action = change.Update
 		}
-		t.sum.Count(action)
 		t.object(ref, OpApply, action, Done, "", nil)
 	case event.ApplySkipped:
-		t.sum.Failed++
 		t.object(ref, OpApply, "", Failed, skipReason(e.Error), nil)
 	case event.ApplyFailed:
-		t.sum.Failed++
 		t.object(ref, OpApply, "", Failed, "", e.Error)
 	}
 }
@@ -91,17 +87,14 @@ func (t *translator) onDelete(op Op, ref change.Ref, ok, skipped bool, err error
 	var detach *filter.AnnotationPreventedDeletionError
 	switch {
 	case ok:
-		t.sum.Count(change.Delete)
 		t.object(ref, op, change.Delete, Done, "", nil)
 	case skipped && errors.As(err, &detach):
-		t.sum.Count(change.Detach)
 		t.detached = append(t.detached, ref)
 		t.r.res.Detached = append(t.r.res.Detached, ref)
 		t.object(ref, op, change.Detach, Done, "kept in the cluster, dropped from the inventory (--allow-data-loss deletes it)", nil)
 	case skipped:
 		t.object(ref, op, "", Skipped, skipReason(err), nil)
 	default:
-		t.sum.Failed++
 		t.object(ref, op, "", Failed, "", err)
 	}
 }
@@ -117,10 +110,8 @@ func (t *translator) onWait(e event.WaitEvent) {
 				Message: fmt.Sprintf("still being deleted after %s", t.r.opts.Timeout)})
 			return
 		}
-		t.sum.Unhealthy++
 		t.object(ref, OpWait, "", Timeout, fmt.Sprintf("not healthy after %s", t.r.opts.Timeout), nil)
 	case event.ReconcileFailed:
-		t.sum.Unhealthy++
 		t.object(ref, OpWait, "", Failed, "reconcile failed", nil)
 	}
 }

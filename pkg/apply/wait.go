@@ -14,7 +14,7 @@ import (
 
 // waitHealthy waits, within the timeout, until the objects of a stack that
 // cli-utils did not apply are Current.
-func (r *runner) waitHealthy(ctx context.Context, stack string, ids []change.Ref, sum *change.Summary) error {
+func (r *runner) waitHealthy(ctx context.Context, stack string, ids []change.Ref) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	bad, err := r.health.Wait(ctx, ids, pollInterval)
@@ -23,7 +23,6 @@ func (r *runner) waitHealthy(ctx context.Context, stack string, ids []change.Ref
 	}
 	refs := make([]string, len(bad))
 	for i, h := range bad {
-		sum.Unhealthy++
 		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: h.Ref, Op: OpWait, Outcome: Timeout, Message: fmt.Sprintf("%s: %s", h.Status, h.Message)})
 		refs[i] = h.Ref.String()
 	}

@@ -117,6 +117,8 @@ func (c Conflict) Blocks(adopt bool) bool {
 }
 
 // Summary counts what a plan would do to, or an apply did to, one stack.
+// It is derived, never counted beside: from a diff's changes
+// (diff.Result.Summary), from an apply's events (pkg/apply's tally).
 type Summary struct {
 	Stack     string
 	Create    int
@@ -149,7 +151,8 @@ func (s *Summary) Count(a Action) {
 	}
 }
 
-// Add adds another summary's counts (not its duration or NoOp).
+// Add adds another summary's counts (not its duration or NoOp): totals
+// over stacks.
 func (s *Summary) Add(o Summary) {
 	s.Create += o.Create
 	s.Update += o.Update

@@ -200,9 +200,26 @@ func (d *differ) orphans(ctx context.Context, res *Result) []Change {
 		res.Stacks = append(res.Stacks, inv.Name)
 		res.Orphans = append(res.Orphans, inv.Name)
 		res.Inventories[inv.Name] = Inventory{Objects: inv.Objects, Found: true}
-		out = append(out, d.prunes(ctx, inv.Name, inv.Objects)...)
+		out = append(out, orphaned(d.prunes(ctx, inv.Name, inv.Objects))...)
 	}
 	return out
+}
+
+// orphanNote says what apply does with the prunes of a stack the plan no
+// longer renders (a removed environment).
+const orphanNote = "its stack is no longer rendered (a removed environment): apply refuses to prune it without --allow-empty"
+
+// orphaned notes on the prunes of such a stack that apply refuses them.
+func orphaned(changes []Change) []Change {
+	for i, ch := range changes {
+		switch ch.Note {
+		case "", "no longer rendered":
+			changes[i].Note = orphanNote
+		default:
+			changes[i].Note = ch.Note + "; " + orphanNote
+		}
+	}
+	return changes
 }
 
 // expect tells the reader what will be read, so that it lists where many

@@ -330,6 +330,12 @@ spec:
 	if d := cmp.Diff([]string{stack}, res.Orphans); d != "" {
 		t.Errorf("orphans (-want +got):\n%s", d)
 	}
+	// Each prune says that apply refuses it without --allow-empty.
+	for _, ch := range res.Changes {
+		if !strings.Contains(ch.Note, "apply refuses to prune it without --allow-empty") {
+			t.Errorf("%s: note %q does not say that apply needs --allow-empty", ch.Ref, ch.Note)
+		}
+	}
 }
 
 func TestRunUnmanagedObjectIsFlagged(t *testing.T) {

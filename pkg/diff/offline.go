@@ -78,6 +78,9 @@ func Compare(before, after *render.Result, opts CompareOptions) (*Result, error)
 			if err != nil {
 				return nil, err
 			}
+			if !rendered[s.Name] {
+				ch = orphaned([]Change{ch})[0]
+			}
 			res.Changes = append(res.Changes, ch)
 		}
 	}

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -78,6 +79,11 @@ func (c *Clients) SetWriteGate(gate WriteGate) {
 	c.gate.Store(&gate)
 }
 
+// ErrNoKubeconfig says no kubeconfig was found: none named, none in
+// $KUBECONFIG, none at ~/.kube/config (client-go's own message speaks of
+// KUBERNETES_MASTER, which kcloud does not read).
+var ErrNoKubeconfig = errors.New("kubeconfig: none found (no --kubeconfig, no $KUBECONFIG, no ~/.kube/config)")
+
 // New loads the kubeconfig like kubectl does and builds the clients.
 func New(opts Options) (*Clients, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -85,6 +91,9 @@ func New(opts Options) (*Clients, error) {
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
 		&clientcmd.ConfigOverrides{CurrentContext: opts.Context})
 	cfg, err := loader.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, ErrNoKubeconfig
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}

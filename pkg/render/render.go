@@ -17,7 +17,7 @@ import (
 func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diagnostics) {
 	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}}
 	var diags spec.Diagnostics
-	if err := r.checkSelection(); err != nil {
+	if err := opts.CheckSelection(t); err != nil {
 		diags.Errorf(spec.Pos{}, "%v", err)
 		return nil, diags
 	}
@@ -85,19 +85,23 @@ func (r *renderer) getenv(name string) (string, bool) {
 	return r.opts.Getenv(name)
 }
 
-func (r *renderer) checkSelection() error {
-	if l := r.opts.Layer; l != "" {
-		layer, ok := r.tabs.Layer(l)
+// CheckSelection says what is wrong with the Layer and Env of o for t, in
+// the words of the --layer and --env flags; nil when they select stacks
+// t has. Render checks it first; commands check it before, as a usage
+// error.
+func (o Options) CheckSelection(t *spec.Tree) error {
+	if l := o.Layer; l != "" {
+		layer, ok := t.Tables.Layer(l)
 		if !ok {
-			return fmt.Errorf("--layer %q: use one of %s", l, strings.Join(r.tabs.LayerIDs(), ", "))
+			return fmt.Errorf("--layer %q: use one of %s", l, strings.Join(t.Tables.LayerIDs(), ", "))
 		}
-		if r.opts.Env != "" && !layer.PerEnv() {
+		if o.Env != "" && !layer.PerEnv() {
 			return fmt.Errorf("--env: %s is shared by every environment; use --env only with a per-environment layer", l)
 		}
 	}
-	if e := r.opts.Env; e != "" {
-		if _, ok := r.tree.Cluster.Env(e); !ok {
-			return fmt.Errorf("--env %q: use one of %s", e, strings.Join(r.tree.Cluster.EnvNames(), ", "))
+	if e := o.Env; e != "" && t.Cluster != nil {
+		if _, ok := t.Cluster.Env(e); !ok {
+			return fmt.Errorf("--env %q: use one of %s", e, strings.Join(t.Cluster.EnvNames(), ", "))
 		}
 	}
 	return nil
@@ -125,13 +129,16 @@ func (r *renderer) renderAll() []Stack {
 		}
 		for _, env := range envs {
 			s := Stack{Name: StackName(layer, env), Layer: layer.ID, Env: env}
-			s.Objects = append(s.Objects, r.generated(layer, env)...)
+			var objs []Object
+			used := false
 			for _, c := range r.tree.Components {
 				if c.Layer != layer.ID || (layer.PerEnv() && !contains(c.Envs, env)) {
 					continue
 				}
-				s.Objects = append(s.Objects, r.component(c, layer, env)...)
+				used = true
+				objs = append(objs, r.component(c, layer, env)...)
 			}
+			s.Objects = append(r.generated(layer, env, used), objs...)
 			stacks = append(stacks, s)
 		}
 	}
@@ -142,11 +149,21 @@ func (r *renderer) renderAll() []Stack {
 
 // generated renders what kcloud owns on its own in a stack: the layer's
 // namespaces and the StorageClasses the table gives kcloud for this layer.
-func (r *renderer) generated(layer spec.Layer, env string) []Object {
+// The namespaces of a shared layer (L1, L2) are rendered only when a
+// component of the tree is in the layer (used): a tree with no L1 or L2
+// component renders no bootstrap, cert-manager, kubero,
+// kubero-operator-system or platform namespace. An environment's namespace
+// (data-<env>, apps-<env>) is always rendered: the Cluster declares the
+// environment. The StorageClasses are always rendered: PersistentVolumeClaims
+// of every layer use them.
+func (r *renderer) generated(layer spec.Layer, env string, used bool) []Object {
 	var out []Object
 	namespaces := layer.Namespaces
-	if layer.PerEnv() {
+	switch {
+	case layer.PerEnv():
 		namespaces = []string{layer.EnvNamespace(env)}
+	case !used:
+		namespaces = nil
 	}
 	for _, ns := range namespaces {
 		if _, owned := r.tabs.NamespaceOwners[ns]; owned {

@@ -77,9 +77,10 @@ spec:
   namespace: bootstrap
   objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: ops}}]
 `})
+	// No component is in L2: its namespaces are not rendered (the stack
+	// is, empty). Every environment's namespaces are.
 	all := []string{
 		"l1 Namespace bootstrap", "l1 Namespace cert-manager", "l1 StorageClass.storage.k8s.io local-path-retain", "l1 ConfigMap bootstrap/ops",
-		"l2 Namespace kubero", "l2 Namespace kubero-operator-system", "l2 Namespace platform",
 		"l3-staging Namespace data-staging",
 		"l3-prod Namespace data-prod", "l3-prod PersistentVolumeClaim data-prod/db-data", "l3-prod HelmChart.helm.cattle.io kube-system/db-prod",
 		"l4-staging Namespace apps-staging",
@@ -91,9 +92,9 @@ spec:
 		want       []string
 	}{
 		{"all", "", "", all},
-		{"layer", "L3", "", all[7:11]},
-		{"env", "", "prod", []string{all[8], all[9], all[10], all[12]}},
-		{"layer and env", "L3", "prod", all[8:11]},
+		{"layer", "L3", "", all[4:8]},
+		{"env", "", "prod", []string{all[5], all[6], all[7], all[9]}},
+		{"layer and env", "L3", "prod", all[5:8]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, diags := Render(context.Background(), tree, Options{Layer: tc.layer, Env: tc.env})
@@ -279,5 +280,31 @@ spec:
 		if o.GetName() == "app" && o.Object["data"].(map[string]any)["token"] != "s3cr3t" {
 			t.Errorf("token not substituted: %v", o.Object["data"])
 		}
+	}
+}
+
+// TestSharedNamespacesNeedAComponent: the namespaces of L1 and L2 are
+// rendered only when a component is in the layer; the retained
+// StorageClass and the environments' namespaces always are.
+func TestSharedNamespacesNeedAComponent(t *testing.T) {
+	tree := load(t, map[string]string{"app.yaml": `apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata: {name: app}
+spec:
+  layer: L4
+  envs: [prod]
+  objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: app}}]
+`})
+	res, diags := Render(context.Background(), tree, Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := []string{
+		"l1 StorageClass.storage.k8s.io local-path-retain",
+		"l3-staging Namespace data-staging", "l3-prod Namespace data-prod",
+		"l4-staging Namespace apps-staging", "l4-prod Namespace apps-prod", "l4-prod ConfigMap apps-prod/app",
+	}
+	if d := cmp.Diff(want, ids(res)); d != "" {
+		t.Errorf("objects (-want +got):\n%s", d)
 	}
 }

@@ -323,14 +323,16 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 }
 
 // checkStray reports documents that are neither kcloud documents nor part
-// of a file some component lists under manifests.
+// of a file some component lists under manifests. A Secret with a value
+// in plaintext gets the plaintext-Secret error instead: that is what must
+// be fixed first, whether a component lists the file or not.
 func (l *loader) checkStray() {
 	for _, f := range l.files {
 		if len(f.manifestOf) > 0 {
 			continue
 		}
 		for _, d := range f.docs {
-			if strings.HasPrefix(d.apiVersion, "kcloud.dev/") {
+			if strings.HasPrefix(d.apiVersion, "kcloud.dev/") || l.checkPlainSecret(d.expr, f.path) {
 				continue
 			}
 			what := "a document without apiVersion/kind"

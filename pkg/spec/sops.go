@@ -164,20 +164,22 @@ func (l *loader) checkPlainSecrets() {
 	}
 }
 
-// checkPlainSecret checks one object as written.
-func (l *loader) checkPlainSecret(n ast.Node, file string) {
+// checkPlainSecret checks one object as written; it reports whether the
+// object is a Secret with a value in plaintext.
+func (l *loader) checkPlainSecret(n ast.Node, file string) (found bool) {
 	obj, ok := n.(*ast.StructLit)
-	if !ok {
-		return
+	if !ok || obj == nil {
+		return false
 	}
 	if api, _ := stringField(obj, "apiVersion"); api != "v1" {
-		return
+		return false
 	}
 	if kind, _ := stringField(obj, "kind"); kind != "Secret" {
-		return
+		return false
 	}
 	name, _ := stringValue(fieldValue(fieldValue(obj, "metadata"), "name"))
 	plain := func(at token.Pos, what string) {
+		found = true
 		l.diags.errorf(toPos(at, file), "Secret %q: %s is in plaintext: encrypt it with sops (docs/secrets.md)", name, what)
 	}
 	for _, field := range []string{"data", "stringData"} {
@@ -195,6 +197,7 @@ func (l *loader) checkPlainSecret(n ast.Node, file string) {
 			}
 		}
 	}
+	return found
 }
 
 // isPlain reports whether a value is set and neither encrypted by sops

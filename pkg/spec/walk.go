@@ -35,8 +35,8 @@ func (l *loader) walk(dir string) error {
 			}
 			return nil
 		}
-		if !isYAML(path) {
-			return nil
+		if !isYAML(path) || strings.HasPrefix(d.Name(), ".") {
+			return nil // dotfiles (.sops.yaml, an editor's) are not specs
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := realPath(path)
