@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -10,14 +11,17 @@ import (
 	"kcloud.dev/kcloud/pkg/render"
 )
 
+// diffFlags are diff's flags.
+type diffFlags struct {
+	output           *enumFlag
+	layer, env       string
+	against, details string
+	allowDataLoss    bool
+	readOnly         bool
+}
+
 func newDiffCmd(g *globals) *cobra.Command {
-	var flags struct {
-		output           *enumFlag
-		layer, env       string
-		against, details string
-		allowDataLoss    bool
-		readOnly         bool
-	}
+	var flags diffFlags
 	cmd := &cobra.Command{
 		Use:   "diff [DIR...]",
 		Short: "Show what apply would change: a client-side merge, and a server-side dry run where it is needed",
@@ -45,32 +49,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
   kcloud diff specs/ --env staging -o markdown > diff.md
   kcloud diff specs/ --against origin/main      # offline, no cluster`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if flags.against != "" {
-				return diffAgainst(cmd.Context(), g, specDirs(args), flags.against, render.Options{Layer: flags.layer, Env: flags.env},
-					printer.DiffOptions{Format: flags.output.value, Color: colorOK(g.stdout), DetailsURL: flags.details}, flags.allowDataLoss)
-			}
-			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{render: &render.Options{Layer: flags.layer, Env: flags.env}, online: true})
-			if err != nil {
-				return atLeast(exitDiffErr, err)
-			}
-			s.warnOtherServer(g, "diffing against it")
-			opts := s.diffOptions(g)
-			opts.AllowDataLoss = flags.allowDataLoss
-			opts.ReadOnly = diff.ReadOnlyIfForbidden
-			if flags.readOnly {
-				opts.ReadOnly = diff.ReadOnlyAlways
-			}
-			out, err := diff.Run(cmd.Context(), s.c, s.plan, opts)
-			if err != nil {
-				return withCode(exitDiffErr, g.red.Error(err))
-			}
-			if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: flags.output.value, Color: colorOK(g.stdout), DetailsURL: flags.details}); err != nil {
-				return withCode(exitDiffErr, err)
-			}
-			if out.HasChanges() {
-				return withCode(exitFailed, nil)
-			}
-			return nil
+			return runDiff(cmd.Context(), g, &flags, specDirs(args))
 		},
 	}
 	flags.output = addOutputFlag(cmd, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
@@ -93,4 +72,35 @@ func atLeast(code int, err error) error {
 		return err
 	}
 	return withCode(code, err)
+}
+
+// runDiff diffs the specs of dirs against the cluster, or against a git
+// revision (--against).
+func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error {
+	if f.against != "" {
+		return diffAgainst(ctx, g, dirs, f.against, render.Options{Layer: f.layer, Env: f.env},
+			printer.DiffOptions{Format: f.output.value, Color: colorOK(g.stdout), DetailsURL: f.details}, f.allowDataLoss)
+	}
+	s, err := load(ctx, g, dirs, loadOptions{render: &render.Options{Layer: f.layer, Env: f.env}, online: true})
+	if err != nil {
+		return atLeast(exitDiffErr, err)
+	}
+	s.warnOtherServer(g, "diffing against it")
+	opts := s.diffOptions(g)
+	opts.AllowDataLoss = f.allowDataLoss
+	opts.ReadOnly = diff.ReadOnlyIfForbidden
+	if f.readOnly {
+		opts.ReadOnly = diff.ReadOnlyAlways
+	}
+	out, err := diff.Run(ctx, s.c, s.plan, opts)
+	if err != nil {
+		return withCode(exitDiffErr, g.red.Error(err))
+	}
+	if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: f.output.value, Color: colorOK(g.stdout), DetailsURL: f.details}); err != nil {
+		return withCode(exitDiffErr, err)
+	}
+	if out.HasChanges() {
+		return withCode(exitFailed, nil)
+	}
+	return nil
 }

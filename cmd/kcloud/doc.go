@@ -13,9 +13,11 @@
 //   - destroy.go: the destroy command
 //   - diff.go: the diff command
 //   - docs.go: the docs command (the SSOT tables as Markdown)
-//   - guard.go: the wrong-cluster guard
+//   - flags.go: -o as a flag type that refuses bad values at parse time; liveLines, the one rule for live lines
+//   - guard.go: the wrong-cluster guard, a step each command takes on its session
+//   - help.go: the usage template (examples last) and the examples of cobra's help and completion commands
 //   - identities.go: the identities command
-//   - load.go: loading specs into a plan, connecting, reporting diagnostics
+//   - load.go: load, the one load path: a session (tree, plan, clients); connecting; reporting diagnostics
 //   - main.go: main: a signal-aware context, run, exit
 //   - manifests.go: the manifests fetch and add commands; the manifest cache's location
 //   - progress.go: live progress for apply and destroy

@@ -41,7 +41,11 @@ stack of the specs, default specs/) and writes a kubeconfig for each into
 Tokens come from the TokenRequest API, bound to their ServiceAccount (delete
 it to revoke them), for --token-ttl (the API server may grant less; the
 expiry is printed). Run identities again, with an admin kubeconfig, when the
-plan gains kinds, and before a token expires.`,
+plan gains kinds, and before a token expires.
+
+It writes to the cluster as apply does, and like apply refuses a kubeconfig
+whose server is neither the Cluster's apiEndpoint nor one of its node hosts,
+unless --context names the context or --allow-other-server is given.`,
 		Example: `  kcloud identities specs/ --out-dir ci/ --kubeconfig admin.kubeconfig
   kcloud diff specs/ --kubeconfig ci/diff.kubeconfig
   kcloud apply specs/ --kubeconfig ci/apply.kubeconfig`,
@@ -52,36 +56,40 @@ plan gains kinds, and before a token expires.`,
 			if flags.ttl < 10*time.Minute {
 				return withCode(exitUsage, fmt.Errorf("--token-ttl %s: at least 10m (the API server's minimum)", flags.ttl))
 			}
-			ctx := cmd.Context()
-			s, err := load(ctx, g, specDirs(args), loadOptions{render: &render.Options{Lenient: true}, online: true})
-			if err != nil {
-				return err
-			}
-			// identities writes to the cluster (ServiceAccounts, RBAC,
-			// tokens) as apply does: it refuses a server that does not look
-			// like the tree's cluster, with the same ways out.
-			if err := s.refuseOtherServer(g, "create identities on"); err != nil {
-				return err
-			}
-			c := s.c
-			inv, err := identity.InventoryKinds(ctx, c)
-			if err != nil {
-				return withCode(exitFailed, err)
-			}
-			rules, err := identity.ForPlan(s.plan, inv, c.Mapper)
-			if err != nil {
-				return withCode(exitFailed, err)
-			}
-			for _, w := range rules.Warnings {
-				g.log.Warn().Msg(w)
-			}
-			return writeIdentities(ctx, g, c, rules, flags.outDir, flags.ttl)
+			return runIdentities(cmd.Context(), g, specDirs(args), flags.outDir, flags.ttl)
 		},
 	}
 	cmd.Flags().StringVar(&flags.outDir, "out-dir", "", "directory for apply.kubeconfig and diff.kubeconfig (created 0700; files 0600)")
 	cmd.Flags().DurationVar(&flags.ttl, "token-ttl", identity.DefaultTTL, "lifetime asked for the tokens")
 	cmd.Flags().BoolVar(&g.allowOtherServer, "allow-other-server", false, "create the identities even though the kubeconfig's server is neither the Cluster's apiEndpoint nor one of its nodes (naming --context does the same)")
 	return cmd
+}
+
+// runIdentities creates the identities of the plan of dirs and writes
+// their kubeconfigs into dir.
+func runIdentities(ctx context.Context, g *globals, dirs []string, dir string, ttl time.Duration) error {
+	s, err := load(ctx, g, dirs, loadOptions{render: &render.Options{Lenient: true}, online: true})
+	if err != nil {
+		return err
+	}
+	// identities writes to the cluster (ServiceAccounts, RBAC, tokens) as
+	// apply does: it refuses a server that does not look like the tree's
+	// cluster, with the same ways out.
+	if err := s.refuseOtherServer(g, "create identities on"); err != nil {
+		return err
+	}
+	inv, err := identity.InventoryKinds(ctx, s.c)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	rules, err := identity.ForPlan(s.plan, inv, s.c.Mapper)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	for _, w := range rules.Warnings {
+		g.log.Warn().Msg(w)
+	}
+	return writeIdentities(ctx, g, s.c, rules, dir, ttl)
 }
 
 // writeIdentities creates the apply and diff identities of rules and writes

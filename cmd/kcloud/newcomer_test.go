@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -242,5 +245,71 @@ func TestDiffOfARemovedEnvironmentNamesAllowEmpty(t *testing.T) {
 	}
 	if code, _, stderr := kcLive(t, "apply", removed, "--layer", "L4", "--wait=false"); code != exitFailed || !strings.Contains(stderr, "--allow-empty") {
 		t.Errorf("apply of the removed environment: exit %d, want %d naming --allow-empty\n%s", code, exitFailed, stderr)
+	}
+}
+
+// TestLeftOutIsRecorded: what a test leaves out (the Kubero parts of
+// specs/, when the operator manifest cannot be had offline) is recorded
+// where make test prints it after the tests, since go test hides a passing
+// test's log without -v.
+func TestLeftOutIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KCLOUD_TEST_NOTES", dir)
+	testNote(t, "specs/ without the Kubero components: the manifest\ncannot be had")
+	testNote(t, "again")
+	b, err := os.ReadFile(filepath.Join(dir, "notes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "TestLeftOutIsRecorded: specs/ without the Kubero components: the manifest cannot be had\nTestLeftOutIsRecorded: again\n"
+	if string(b) != want {
+		t.Errorf("notes %q, want %q", b, want)
+	}
+}
+
+// TestDemoNoteIsPlainText: when the demo (hack/lib.sh specs_copy) cannot
+// have the Kubero operator manifest, it says why in plain lines: the go
+// command's error is a JSON string, whose \n and \t are printed as the
+// newline and indent they stand for, not as a literal `\n\t`.
+func TestDemoNoteIsPlainText(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	// lib.sh away from ../shared/upstream, and no user cache: the manifest
+	// can be had nowhere.
+	lib, err := os.ReadFile(filepath.Join(moduleRoot, "hack", "lib.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, "hack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "hack", "lib.sh"), lib, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wrapper := filepath.Join(tmp, "kcloud")
+	if err := os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\nKCLOUD_TEST_MAIN=1 exec %q \"$@\"\n", exe)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A stand-in go command answers as the module proxy did when it would
+	// not serve the module (its JSON, escapes and all).
+	script := `set -euo pipefail
+source "$TMP/hack/lib.sh"
+go() { printf '%s\n' '{' '	"Path": "github.com/kubero-dev/kubero-operator",' '	"Error": "github.com/kubero-dev/kubero-operator@v0.2.1: reading https://proxy.golang.org/...: 403 Forbidden\n\tserver response: This module version is not available."' '}'; }
+kcloud=$TMP/kcloud
+specs_copy "$SPECS" "$TMP/specs"`
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Env = append(os.Environ(), "TMP="+tmp, "SPECS="+filepath.Join(moduleRoot, "specs"), "HOME="+tmp, "XDG_CACHE_HOME="+tmp, "KCLOUD_MANIFEST_CACHE=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("specs_copy: %v\n%s", err, out)
+	}
+	want := "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:\n" +
+		"  github.com/kubero-dev/kubero-operator@v0.2.1: reading https://proxy.golang.org/...: 403 Forbidden\n" +
+		"  server response: This module version is not available.\n"
+	if !strings.HasPrefix(string(out), want) || strings.Contains(string(out), `\n`) || strings.Contains(string(out), `\t`) {
+		t.Errorf("the note is not plain lines:\n%s\nwant it to start with:\n%s", out, want)
 	}
 }

@@ -82,10 +82,27 @@ func moduleFile(module, file string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(res.Dir, filepath.FromSlash(file)))
 }
 
+// sharedManifests is where the upstream files beside the project keep
+// pinned manifests as upstream ships them (CI and development machines
+// have ../shared/upstream; a user's clone may not).
+var sharedManifests = filepath.Join(moduleRoot, "..", "shared", "upstream", "manifests")
+
+// sharedManifest returns the file of sharedManifests whose sha256 is sum.
+func sharedManifest(sum string) ([]byte, bool) {
+	entries, _ := os.ReadDir(sharedManifests)
+	for _, e := range entries {
+		body, err := os.ReadFile(filepath.Join(sharedManifests, e.Name()))
+		if err == nil && cache.Sum(body) == sum {
+			return body, true
+		}
+	}
+	return nil, false
+}
+
 // specsManifestCache points KCLOUD_MANIFEST_CACHE at a fresh cache for the
 // test holding every URL manifest dir pins, from offline sources only: the
-// developer's own cache, then the Go module proxy. It returns why a pin
-// could not be had ("" when all were).
+// developer's own cache, the upstream files beside the project, then the Go
+// module proxy. It returns why a pin could not be had ("" when all were).
 func specsManifestCache(t testing.TB, dir string) (missing string) {
 	t.Helper()
 	tree, diags, err := spec.Load(context.Background(), []string{dir})
@@ -99,6 +116,9 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 	for _, p := range cache.Pins(tree) {
 		body, ok, _ := cache.Dir{Path: developerCache}.Get(p.SHA256)
 		if !ok {
+			body, ok = sharedManifest(p.SHA256)
+		}
+		if !ok {
 			body, ok = moduleFiles.files[p.SHA256]
 		}
 		if !ok {
@@ -106,7 +126,7 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 			if reason == "" {
 				reason = "no Go module carries it"
 			}
-			why = append(why, fmt.Sprintf("%s is not in the manifest cache (%s) and %s", p.URL, developerCache, reason))
+			why = append(why, fmt.Sprintf("%s is not in the manifest cache (%s) nor in %s, and %s", p.URL, developerCache, sharedManifests, reason))
 			continue
 		}
 		if err := c.Put(p.SHA256, body); err != nil {
@@ -152,6 +172,26 @@ func specsCopy(t testing.TB) (dir, kubero string) {
 	if left := specsManifestCache(t, dir); left != "" {
 		t.Fatalf("specs/ without Kubero still needs: %s", left)
 	}
-	t.Logf("specs/ without the Kubero components: %s", missing)
+	testNote(t, "specs/ without the Kubero components: "+missing)
 	return dir, missing
+}
+
+// testNote logs what a test leaves out, and, when KCLOUD_TEST_NOTES names
+// a directory (make test sets it), records it there: go test shows a
+// passing test's log only with -v, and make test prints the notes after
+// the tests, so that what was left out is seen.
+func testNote(t testing.TB, note string) {
+	t.Helper()
+	t.Log(note)
+	dir := os.Getenv("KCLOUD_TEST_NOTES")
+	if dir == "" {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "notes.txt"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Logf("test note not recorded: %v", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s: %s\n", t.Name(), strings.ReplaceAll(note, "\n", " "))
 }

@@ -78,6 +78,10 @@ func typeName(e ast.Expr) string {
 		return t.Sel.Name
 	case *ast.Ident:
 		return t.Name
+	case *ast.IndexExpr: // a generic type: T[K]
+		return typeName(t.X)
+	case *ast.IndexListExpr:
+		return typeName(t.X)
 	}
 	return ""
 }

@@ -32,6 +32,7 @@
 //   - protect.go: detach annotations before pruning; reattaching detached objects
 //   - run.go: Options, Run, the lock, the prune guards
 //   - stack.go: planning and applying one stack
-//   - translate.go: cli-utils events into Events and Summaries
+//   - summary.go: each stack's Summary, derived from its Events
+//   - translate.go: cli-utils events into Events
 //   - wait.go: health waits and waiting for kinds to be served
 package apply

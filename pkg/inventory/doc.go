@@ -11,6 +11,7 @@
 //
 //   - held.go: HeldError, Held, Unlock
 //   - inventory.go: inventory names, IDs and the cli-utils client
-//   - lock.go: Lock: acquire, renew, take over, release the Lease
+//   - lock.go: Lock: acquire the Lease, or take it over once expired
+//   - renew.go: keeping the Lock: renewal, Valid, Check, Release
 //   - retry.go: inventory writes that survive a lost answer
 package inventory
