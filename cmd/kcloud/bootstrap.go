@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"k8s.io/client-go/tools/clientcmd"
@@ -23,68 +24,76 @@ import (
 type bootstrapFlags struct {
 	sshKey, knownHosts, installer, kubeconfigOut, nodeRoot string
 	acceptNewHostKey, merge, dryRun                        bool
-	timeout, connectTimeout                                time.Duration
+	removeNodes, forceDrain                                bool
+	timeout, connectTimeout, drainTimeout                  time.Duration
 }
 
-func newBootstrapCmd(g *globals) *cobra.Command {
-	var flags bootstrapFlags
-	cmd := &cobra.Command{
-		Use:   "bootstrap [DIR...]",
-		Short: "Install, upgrade or grow K3s on the Cluster's nodes over SSH, and write the kubeconfig",
-		Long: `bootstrap reads the Cluster spec (default specs/), connects to every node over
+const bootstrapLong = `bootstrap reads the Cluster spec (default specs/), connects to every node over
 SSH, and brings K3s to the spec's version or channel and flags: the first
 server initialises the cluster (--cluster-init when there are several
 servers), the other servers join it one at a time, the agents join in
 parallel, and each node must turn Ready (k3s kubectl get node NAME on the
 first server) within --timeout. A node already at the spec's release and
 flags is left alone: a second run changes nothing. --dry-run prints the plan
-and runs nothing but read-only probes.
+and every step it would take, per node, and runs nothing but read-only
+probes.
 
-On a terminal, one live line per node shows its step (connecting, probing,
-pending, uploading or running the installer, waiting for Ready, fetching
-the kubeconfig, done or failed) and the time since it began; log lines
-print above them. Elsewhere (pipes, CI=true, --log-format json) each step is
-a plain line "NODE: step".
+Before it changes a running node (an upgrade, new flags, a removal) it takes
+a snapshot of the datastore on the first server (k3s etcd-snapshot save, or
+a copy of SQLite's database directory and token with K3s stopped), keeps the
+newest k3s.snapshots.retain of its own, and prints the snapshot's name; a
+failed snapshot stops the run before any node changes. It refuses an
+upgrade that skips a minor version or goes down, and never makes an agent
+newer than the servers. Then, one node at a time, servers first, it cordons
+the node, drains it through the Eviction API (PodDisruptionBudgets honoured,
+DaemonSet pods left, within --drain-timeout; --force-drain also deletes pods
+no controller owns), upgrades it, waits for Ready and uncordons it. A
+failure leaves the node cordoned and says why; the next run continues.
+
+A node kcloud joined that is gone from the spec's nodes: is listed and
+refused (exit 1) unless --remove-nodes, which drains it, runs K3s's own
+uninstall script on it and deletes it from the cluster; never the cluster's
+last server, never a removal that would cost embedded etcd its quorum.
+'kcloud bootstrap restore' puts the cluster back to a snapshot.
+
+On a terminal, one live line per node shows its step and the time since it
+began; log lines print above them. Elsewhere (pipes, CI=true, --log-format
+json) each step is a plain line "NODE: step".
 
 SSH credentials come from --ssh-key FILE, else $VPS_SSH_KEY (the private key
 itself, as CI secrets arrive), else ssh-agent ($SSH_AUTH_SOCK). Host keys are
 always verified, before anything runs: a node's hostKey: SHA256:… in the spec
 pins its key, otherwise --known-hosts vouches for it. An unknown host is
 refused unless --accept-new-host-key, which records its key; a changed key is
-always refused.
+always refused. The API server is reached through the SSH connection to the
+first server.
 
 The kubeconfig is K3s's admin kubeconfig with the server's host replaced by
 the Cluster's apiEndpoint, and cluster, context and user named after the
 Cluster; it is written 0600 to --kubeconfig-out, or with --merge into
 --kubeconfig, $KUBECONFIG's first file or ~/.kube/config.
 
-Exit 0 when every node is up to date and Ready, 1 on any error.`,
+Exit 0 when every node is up to date and Ready, 1 on any error.`
+
+func newBootstrapCmd(g *globals) *cobra.Command {
+	var flags bootstrapFlags
+	cmd := &cobra.Command{
+		Use:   "bootstrap [DIR...]",
+		Short: "Install, upgrade, grow or shrink K3s on the Cluster's nodes over SSH, and write the kubeconfig",
+		Long:  bootstrapLong,
 		Example: `  kcloud bootstrap specs/ --dry-run
-  VPS_HOST=203.0.113.10 kcloud bootstrap specs/ --ssh-key ~/.ssh/id_ed25519 --kubeconfig-out kubeconfig`,
+  VPS_HOST=203.0.113.10 kcloud bootstrap specs/ --ssh-key ~/.ssh/id_ed25519 --kubeconfig-out kubeconfig
+  kcloud bootstrap specs/ --remove-nodes`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := flags.options(g, cmd.Flags().Changed("kubeconfig-out"))
 			if err != nil {
 				return err
 			}
-			s, err := load(cmd.Context(), g, specDirs(args), loadOptions{})
-			if err != nil {
-				return err
-			}
-			tree := s.tree
-			if err := reportDiagnostics(g, tree.MissingVars(os.LookupEnv, spec.SeverityError, false)); err != nil {
-				return err
-			}
-			cluster, err := bootstrap.FromSpec(tree.Cluster, os.LookupEnv)
-			if err != nil {
-				return withCode(exitFailed, err)
-			}
-			auth, err := flags.auth()
+			cluster, auth, err := flags.connect(cmd, g, args, &opts)
 			if err != nil {
 				return err
 			}
 			defer auth.Close()
-			opts.SSH = remote.Options{Auth: auth, KnownHosts: flags.knownHosts, AcceptNewHostKey: flags.acceptNewHostKey, ConnectTimeout: flags.connectTimeout}
-
 			onEvent, ctx, finish := bootstrapProgress(cmd.Context(), g, len(cluster.Nodes))
 			opts.OnEvent = onEvent
 			res, err := bootstrap.Run(ctx, cluster, opts)
@@ -95,20 +104,55 @@ Exit 0 when every node is up to date and Ready, 1 on any error.`,
 			return printer.BootstrapResult(g.stdout, res)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&flags.sshKey, "ssh-key", "", "private key file to log in with (default $VPS_SSH_KEY, then ssh-agent)")
-	f.StringVar(&flags.knownHosts, "known-hosts", "", "known_hosts file that vouches for nodes without a hostKey in the spec (default ~/.ssh/known_hosts)")
-	f.BoolVar(&flags.acceptNewHostKey, "accept-new-host-key", false, "trust the host key of a node the known_hosts file does not know, and record it there (a changed key is still refused)")
-	f.StringVar(&flags.installer, "installer", "", "K3s install script to upload to the nodes (default: each node fetches "+bootstrap.DefaultInstallerURL+")")
-	f.StringVar(&flags.kubeconfigOut, "kubeconfig-out", "kubeconfig", "where to write the cluster's kubeconfig (mode 0600)")
-	f.BoolVar(&flags.merge, "merge", false, "merge the cluster's entries into --kubeconfig, $KUBECONFIG's first file or ~/.kube/config (instead of --kubeconfig-out unless that is given too)")
-	f.BoolVar(&flags.dryRun, "dry-run", false, "print the plan; run nothing on the nodes but read-only probes")
-	f.DurationVar(&flags.timeout, "timeout", 5*time.Minute, "how long to wait for each node to be Ready")
-	f.DurationVar(&flags.connectTimeout, "connect-timeout", 30*time.Second, "how long to wait for each node's SSH connection and handshake")
-	// A test hook: stand-in nodes on one machine keep their K3s files apart.
-	f.StringVar(&flags.nodeRoot, "node-root", "", "keep each node's K3s files under DIR/<node> (tests)")
-	_ = f.MarkHidden("node-root")
+	flags.register(cmd.Flags(), true)
+	cmd.AddCommand(newBootstrapRestoreCmd(g))
 	return cmd
+}
+
+// register adds the flags; full adds those of bootstrap itself, beyond
+// the SSH and readiness flags restore shares.
+func (f *bootstrapFlags) register(fs *pflag.FlagSet, full bool) {
+	fs.StringVar(&f.sshKey, "ssh-key", "", "private key file to log in with (default $VPS_SSH_KEY, then ssh-agent)")
+	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file that vouches for nodes without a hostKey in the spec (default ~/.ssh/known_hosts)")
+	fs.BoolVar(&f.acceptNewHostKey, "accept-new-host-key", false, "trust the host key of a node the known_hosts file does not know, and record it there (a changed key is still refused)")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long to wait for each node to be Ready")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 30*time.Second, "how long to wait for each node's SSH connection and handshake")
+	// A test hook: stand-in nodes on one machine keep their K3s files apart.
+	fs.StringVar(&f.nodeRoot, "node-root", "", "keep each node's K3s files under DIR/<node> (tests)")
+	_ = fs.MarkHidden("node-root")
+	f.drainTimeout = 5 * time.Minute
+	if !full {
+		return
+	}
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and every step per node; run nothing on the nodes but read-only probes")
+	fs.StringVar(&f.installer, "installer", "", "K3s install script to upload to the nodes (default: each node fetches "+bootstrap.DefaultInstallerURL+")")
+	fs.StringVar(&f.kubeconfigOut, "kubeconfig-out", "kubeconfig", "where to write the cluster's kubeconfig (mode 0600)")
+	fs.BoolVar(&f.merge, "merge", false, "merge the cluster's entries into --kubeconfig, $KUBECONFIG's first file or ~/.kube/config (instead of --kubeconfig-out unless that is given too)")
+	fs.BoolVar(&f.removeNodes, "remove-nodes", false, "drain, uninstall K3s on and delete from the cluster the nodes gone from the spec (never the last server, never etcd's quorum)")
+	fs.BoolVar(&f.forceDrain, "force-drain", false, "let drains delete pods no controller owns (nothing recreates them elsewhere)")
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", 5*time.Minute, "how long each node's drain may take; the node stays cordoned when it runs out")
+}
+
+// connect loads the Cluster spec and the SSH credentials into opts.
+func (f *bootstrapFlags) connect(cmd *cobra.Command, g *globals, args []string, opts *bootstrap.Options) (*bootstrap.Cluster, *remote.Auth, error) {
+	s, err := load(cmd.Context(), g, specDirs(args), loadOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tree := s.tree
+	if err := reportDiagnostics(g, tree.MissingVars(os.LookupEnv, spec.SeverityError, false)); err != nil {
+		return nil, nil, err
+	}
+	cluster, err := bootstrap.FromSpec(tree.Cluster, os.LookupEnv)
+	if err != nil {
+		return nil, nil, withCode(exitFailed, err)
+	}
+	auth, err := f.auth()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.SSH = remote.Options{Auth: auth, KnownHosts: f.knownHosts, AcceptNewHostKey: f.acceptNewHostKey, ConnectTimeout: f.connectTimeout}
+	return cluster, auth, nil
 }
 
 // options checks the flags and turns them into bootstrap's options (all
@@ -124,10 +168,16 @@ func (f *bootstrapFlags) options(g *globals, outChanged bool) (bootstrap.Options
 		}
 		f.knownHosts = filepath.Join(home, ".ssh", "known_hosts")
 	}
+	if f.drainTimeout <= 0 {
+		return bootstrap.Options{}, withCode(exitUsage, errors.New("--drain-timeout must be positive"))
+	}
 	opts := bootstrap.Options{
 		DryRun:        f.dryRun,
 		Timeout:       f.timeout,
 		KubeconfigOut: f.kubeconfigOut,
+		RemoveNodes:   f.removeNodes,
+		ForceDrain:    f.forceDrain,
+		DrainTimeout:  f.drainTimeout,
 	}
 	if f.installer != "" {
 		var err error

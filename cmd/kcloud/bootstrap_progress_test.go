@@ -69,12 +69,17 @@ func TestBootstrapProgressOnATerminal(t *testing.T) {
 	line := func(node, role string, s *testenv.SSHD, step string) *regexp.Regexp {
 		return regexp.MustCompile(`^` + node + ` +` + role + ` +` + target(s) + ` +install +[0-9.]+m?s  ` + step + `$`)
 	}
-	// The screen ends with the plan, the log lines, the node lines and the
-	// kubeconfig line, in that order.
+	// The screen ends with the plan and its steps, the log lines, the node
+	// lines and the kubeconfig line, in that order.
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^NODE +ROLE +TARGET +CURRENT +DESIRED +ACTION +WHY$`),
 		regexp.MustCompile(`^vps-1 +server +` + target(server) + ` +- +v1.33.5\+k3s1 +install +K3s is not installed$`),
 		regexp.MustCompile(`^worker-1 +agent +` + target(agent) + ` +- +v1.33.5\+k3s1 +install +K3s is not installed$`),
+		regexp.MustCompile(`^STEP +NODE +WHAT +HOW$`),
+		regexp.MustCompile(`^1 +vps-1 +install +v1\.33\.5\+k3s1$`),
+		regexp.MustCompile(`^2 +vps-1 +wait Ready +-$`),
+		regexp.MustCompile(`^3 +worker-1 +install +v1\.33\.5\+k3s1$`),
+		regexp.MustCompile(`^4 +worker-1 +wait Ready +-$`),
 		regexp.MustCompile(`INF bootstrap node .*node=vps-1`),
 		regexp.MustCompile(`INF bootstrap node .*node=worker-1`),
 		line("vps-1", "server", server, `done, K3s v1\.33\.5\+k3s1`),

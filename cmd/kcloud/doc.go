@@ -8,6 +8,7 @@
 //   - apply.go: the apply command and its flags
 //   - bootstrap.go: the bootstrap command: flags, SSH credentials, advice on host key errors
 //   - bootstrap_progress.go: bootstrap's live lines on a terminal
+//   - bootstrap_restore.go: bootstrap restore: a cluster back to a snapshot
 //   - complete.go: shell completion of directories, layers, environments and -o values
 //   - destroy.go: the destroy command
 //   - diff.go: the diff command

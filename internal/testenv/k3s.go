@@ -21,9 +21,12 @@ var k3sInstaller string
 // INSTALL_K3S_EXEC with --node-name, --server, --data-dir and
 // --write-kubeconfig, INSTALL_K3S_BIN_DIR, K3S_URL, K3S_TOKEN_FILE), refuses
 // to write outside the test's directory, records every run, and leaves a
-// k3s script that answers --version and `kubectl get node NAME`, plus the
-// node-token and admin kubeconfig of a server. A node is Ready once
-// installed, unless NeverReady says otherwise.
+// k3s script that answers --version, `kubectl get node NAME`,
+// `etcd-snapshot save|prune` and `server --cluster-reset`, K3s's uninstall
+// script, a systemctl standing in for the init system, plus the node-token,
+// token, datastore directory (etcd or SQLite) and admin kubeconfig of a
+// server. A node is Ready once installed, unless NeverReady says otherwise.
+// Events lists what it did, in order.
 type K3s struct {
 	// Installer is the stand-in install script, for --installer.
 	Installer string
@@ -162,4 +165,62 @@ func ReadNodeFile(t testing.TB, path string) (data []byte, ok bool) {
 		t.Fatalf("sudo cat %s: %v", path, err)
 	}
 	return data, true
+}
+
+// UseAPIServer has every server the stand-in installs write an admin
+// kubeconfig that reaches server (e.g. a FaultProxy's URL, which asks for
+// no credentials; the token only satisfies kcloud's check that the
+// kubeconfig carries some), in place of K3s's own: bootstrap then drains
+// and removes nodes through the test's API server.
+func (k *K3s) UseAPIServer(t testing.TB, server string) {
+	t.Helper()
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    server: %s
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+users:
+- name: default
+  user:
+    token: stand-in
+`, server)
+	writeFile(t, filepath.Join(k.dir, "admin-kubeconfig"), []byte(cfg), 0o644)
+}
+
+// FailSnapshots makes `k3s etcd-snapshot save` fail on every node until
+// HealSnapshots.
+func (k *K3s) FailSnapshots(t testing.TB) {
+	t.Helper()
+	writeFile(t, filepath.Join(k.dir, "fail-snapshot"), nil, 0o644)
+}
+
+// HealSnapshots undoes FailSnapshots.
+func (k *K3s) HealSnapshots(t testing.TB) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(k.dir, "fail-snapshot")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Events returns what the stand-in did, oldest first, one line each:
+// "install NODE ROLE VERSION", "snapshot NODE FILE", "prune NODE FILE",
+// "service NODE stop|start SERVICE", "reset NODE FILE" (a cluster reset
+// from FILE), "uninstall NODE ROLE".
+func (k *K3s) Events(t testing.TB) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(k.dir, "events.log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 }

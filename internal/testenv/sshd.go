@@ -57,6 +57,7 @@ type SSHD struct {
 	hostKeys []ssh.PublicKey
 	commands string
 	log      *syncBuffer
+	pid      int
 }
 
 // SSHDOptions configure StartSSHD.
@@ -173,6 +174,7 @@ func (s *SSHD) start(t testing.TB, config string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	s.pid = cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(15 * time.Second)
@@ -249,6 +251,40 @@ func (s *SSHD) HostKey(t testing.TB, typ string) ssh.PublicKey {
 // KnownHostsLine is a known_hosts line vouching for key at this server.
 func (s *SSHD) KnownHostsLine(key ssh.PublicKey) string {
 	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr())}, key) + "\n"
+}
+
+// DropConnections cuts every client connection at the server's end, the way
+// a network failure or a rebooted machine would: it kills, by process id,
+// each sshd process serving one (the listener's children), and keeps
+// listening. It returns how many it cut.
+func (s *SSHD) DropConnections(t testing.TB) int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so read after
+		// its closing parenthesis.
+		rest := string(data[bytes.LastIndexByte(data, ')')+1:])
+		fields := strings.Fields(rest)
+		if len(fields) < 2 || fields[1] != strconv.Itoa(s.pid) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err != nil {
+			continue
+		}
+		if p, err := os.FindProcess(pid); err == nil && p.Kill() == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Commands returns every command clients ran, in order.

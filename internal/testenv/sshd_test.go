@@ -73,7 +73,7 @@ func TestK3sStandIn(t *testing.T) {
 		t.Errorf("k3s --version = %q", version)
 	}
 	ready, err := exec.Command(filepath.Join(root, "usr/local/bin/k3s"), "kubectl", "get", "node", "vps-1", "-o", "jsonpath={}").Output()
-	if err != nil || string(ready) != "True" {
+	if err != nil || string(ready) != "True v1.33.5+k3s1" {
 		t.Errorf("ready = %q, %v", ready, err)
 	}
 	for _, f := range []string{"etc/rancher/k3s/k3s.yaml", "var/lib/rancher/k3s/server/node-token"} {

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
+	"k8s.io/client-go/kubernetes"
 
 	"kcloud.dev/kcloud/pkg/remote"
-	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Options tune Run. The zero value plus SSH credentials is a production run.
@@ -47,12 +47,28 @@ type Options struct {
 	// node when nil. Tests that run several nodes on one machine give each
 	// its own root.
 	Paths func(node string) Paths
+	// RemoveNodes lets Run remove the nodes kcloud joined that are gone
+	// from the spec; without it, such nodes stop Run before it changes
+	// anything (a *DepartedError).
+	RemoveNodes bool
+	// ForceDrain lets a drain delete the pods no controller owns, which
+	// nothing would recreate elsewhere.
+	ForceDrain bool
+	// DrainTimeout bounds each node's drain; 5 minutes when zero.
+	DrainTimeout time.Duration
+	// EvictRetry is the pause before asking again for an eviction a
+	// PodDisruptionBudget refused; 5s when zero, as kubectl drain.
+	EvictRetry time.Duration
 }
 
 // Result is what Run did.
 type Result struct {
-	// Plan is what was found on each node and done to it, in spec order.
+	// Plan is what was found on each node and done to it, in spec order,
+	// then the nodes that left the spec.
 	Plan []NodePlan
+	// Snapshot is the datastore's snapshot taken before the change (its
+	// Path set once taken); nil when no running node changes.
+	Snapshot *Snapshot
 	// Kubeconfig is the kubeconfig, for a run that is not a dry run.
 	Kubeconfig *Kubeconfigs
 }
@@ -74,49 +90,52 @@ type Kubeconfigs struct {
 	WrittenTarget, MergedTarget string
 }
 
-// Run brings every node of c to the spec's K3s release and flags, and
-// writes the kubeconfig. It connects to every node before it changes
-// anything, so a host key problem anywhere stops it before it starts.
+// Run brings every node of c to the spec's K3s release and flags, removes
+// the nodes that left the spec (with RemoveNodes), and writes the
+// kubeconfig. It connects to every node and checks the whole plan before
+// it changes anything: a host key problem anywhere, a version skew, a
+// node that left without RemoveNodes or a removal that would break the
+// cluster stops it before it starts; then it snapshots the datastore
+// before it changes a running cluster.
 func Run(ctx context.Context, c *Cluster, o Options) (*Result, error) {
 	if len(c.Servers()) == 0 {
 		return nil, fmt.Errorf("cluster %s has no server node", c.Name)
 	}
+	b := newBootstrapper(c, o)
+	defer b.close()
+	res, err := b.prepare(ctx)
+	if err != nil || b.opts.DryRun {
+		return res, err
+	}
+	if err := b.apply(ctx, res); err != nil {
+		return res, err
+	}
+	if err := b.writeMembers(ctx, res.Plan); err != nil {
+		return res, err
+	}
+	res.Kubeconfig, err = b.kubeconfig(ctx, res.Plan)
+	return res, err
+}
+
+// newBootstrapper fills o's defaults.
+func newBootstrapper(c *Cluster, o Options) *bootstrapper {
 	if o.Dial == nil {
 		o.Dial = remote.Dial
 	}
 	if o.InstallerURL == "" {
 		o.InstallerURL = DefaultInstallerURL
 	}
-	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Minute
-	}
-	if o.PollInterval == 0 {
-		o.PollInterval = 2 * time.Second
-	}
+	o.Timeout = cmp.Or(o.Timeout, 5*time.Minute)
+	o.PollInterval = cmp.Or(o.PollInterval, 2*time.Second)
+	o.DrainTimeout = cmp.Or(o.DrainTimeout, 5*time.Minute)
+	// kubectl drain's own pause after a refused eviction.
+	o.EvictRetry = cmp.Or(o.EvictRetry, 5*time.Second)
 	if o.Paths == nil {
 		o.Paths = func(string) Paths { return DefaultPaths() }
 	}
 	o.SSH.DryRun = o.SSH.DryRun || o.DryRun
-	b := &bootstrapper{cluster: c, opts: o, runners: map[string]remote.Runner{}}
-	defer b.close()
-
-	if err := b.connect(ctx); err != nil {
-		return nil, err
-	}
-	plan, err := b.plan(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Plan: plan}
-	b.emit(Event{Type: EventPlan, Plan: plan})
-	if o.DryRun {
-		return res, nil
-	}
-	if err := b.apply(ctx, plan); err != nil {
-		return res, err
-	}
-	res.Kubeconfig, err = b.kubeconfig(ctx, plan)
-	return res, err
+	return &bootstrapper{cluster: c, opts: o, runners: map[string]remote.Runner{},
+		records: map[string]*record{}, removed: map[string]bool{}}
 }
 
 // bootstrapper is one Run.
@@ -125,6 +144,15 @@ type bootstrapper struct {
 	opts    Options
 	runners map[string]remote.Runner
 	emitMu  sync.Mutex
+	// records are what each node's record said when probed.
+	records map[string]*record
+	// client reaches the API server through the first server, once opened.
+	client kubernetes.Interface
+	// removed are the departed nodes removed so far.
+	removed map[string]bool
+	// recorded is the record of the cluster's nodes on the servers, as
+	// last read or written.
+	recorded []member
 }
 
 func (b *bootstrapper) paths(node string) Paths { return b.opts.Paths(node) }
@@ -160,12 +188,12 @@ func forEach[T any](items []T, fn func(int, T) error) error {
 	return errors.Join(errs...)
 }
 
-func (b *bootstrapper) connect(ctx context.Context) error {
-	runners := make([]remote.Runner, len(b.cluster.Nodes))
-	for _, n := range b.cluster.Nodes {
+func (b *bootstrapper) connect(ctx context.Context, nodes []Node) error {
+	runners := make([]remote.Runner, len(nodes))
+	for _, n := range nodes {
 		b.emit(Event{Type: EventConnecting, Node: NodePlan{Node: n}})
 	}
-	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
+	err := forEach(nodes, func(i int, n Node) error {
 		r, err := b.opts.Dial(ctx, n.Target, b.opts.SSH)
 		if err != nil {
 			return b.failed(NodePlan{Node: n}, fmt.Errorf("node %s: %w", n.Name, err))
@@ -173,7 +201,7 @@ func (b *bootstrapper) connect(ctx context.Context) error {
 		runners[i] = r
 		return nil
 	})
-	for i, n := range b.cluster.Nodes {
+	for i, n := range nodes {
 		if runners[i] != nil {
 			b.runners[n.Name] = runners[i]
 		}
@@ -190,6 +218,7 @@ func (b *bootstrapper) close() {
 // plan probes every node, read-only, and decides its action.
 func (b *bootstrapper) plan(ctx context.Context) ([]NodePlan, error) {
 	plan := make([]NodePlan, len(b.cluster.Nodes))
+	recs := make([]*record, len(b.cluster.Nodes))
 	err := forEach(b.cluster.Nodes, func(i int, n Node) error {
 		p := b.paths(n.Name)
 		b.emit(Event{Type: EventProbing, Node: NodePlan{Node: n}})
@@ -205,83 +234,16 @@ func (b *bootstrapper) plan(ctx context.Context) ([]NodePlan, error) {
 			Exec:    execString(b.cluster.execArgs(n, p)),
 		}
 		if st.record != nil {
-			np.CurrentChannel = st.record.Channel
+			np.CurrentChannel, np.Cordoned = st.record.Channel, st.record.Cordoned
 		}
 		np.Action, np.Reason = decide(b.cluster, st, np.Exec)
-		plan[i] = np
+		plan[i], recs[i] = np, st.record
 		return nil
 	})
+	for i, n := range b.cluster.Nodes {
+		b.records[n.Name] = recs[i]
+	}
 	return plan, err
-}
-
-// apply acts on the servers one at a time, the first one first, then on
-// the agents in parallel.
-func (b *bootstrapper) apply(ctx context.Context, plan []NodePlan) error {
-	var servers, agents []*NodePlan
-	for i := range plan {
-		if plan[i].Node.Role == spec.RoleAgent {
-			agents = append(agents, &plan[i])
-		} else {
-			servers = append(servers, &plan[i])
-		}
-	}
-	var token string
-	needToken := func() (string, error) {
-		if token != "" {
-			return token, nil
-		}
-		t, err := b.joinToken(ctx)
-		token = t
-		return t, err
-	}
-	for i, np := range servers {
-		if np.Action == ActionNone {
-			b.emit(Event{Type: EventUpToDate, Node: *np})
-			continue
-		}
-		var tok string
-		if i > 0 {
-			t, err := needToken()
-			if err != nil {
-				return err
-			}
-			tok = t
-		}
-		if err := b.act(ctx, np, tok); err != nil {
-			return err
-		}
-	}
-	if slices.ContainsFunc(agents, func(np *NodePlan) bool { return np.Action != ActionNone }) {
-		if _, err := needToken(); err != nil {
-			return err
-		}
-	}
-	return forEach(agents, func(_ int, np *NodePlan) error {
-		if np.Action == ActionNone {
-			b.emit(Event{Type: EventUpToDate, Node: *np})
-			return nil
-		}
-		return b.act(ctx, np, token)
-	})
-}
-
-// act installs, upgrades or reconfigures one node, waits for it, and
-// records what it installed.
-func (b *bootstrapper) act(ctx context.Context, np *NodePlan, token string) error {
-	log := zerolog.Ctx(ctx).With().Str("node", np.Node.Name).Logger()
-	log.Info().Str("action", string(np.Action)).Str("reason", np.Reason).Msg("bootstrap node")
-	b.emit(Event{Type: EventStarted, Node: *np})
-	if err := b.install(ctx, np, token); err != nil {
-		return b.failed(*np, fmt.Errorf("node %s: %s: %w", np.Node.Name, np.Action, err))
-	}
-	if err := b.waitReady(ctx, np); err != nil {
-		return b.failed(*np, err)
-	}
-	if err := b.writeRecord(ctx, np); err != nil {
-		return b.failed(*np, fmt.Errorf("node %s: record the installed release: %w", np.Node.Name, err))
-	}
-	b.emit(Event{Type: EventDone, Node: *np})
-	return nil
 }
 
 // kubeconfig reads K3s's admin kubeconfig from the first server and writes

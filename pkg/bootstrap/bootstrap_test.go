@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/ssh"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"kcloud.dev/kcloud/internal/testenv"
@@ -30,6 +31,10 @@ type fixture struct {
 	knownHosts string
 	sshd       map[string]*testenv.SSHD
 	cluster    *bootstrap.Cluster
+	// proxy stands in front of the shared API server, which the stand-in
+	// servers' kubeconfigs name (withAPI); cs reaches it directly.
+	proxy *testenv.FaultProxy
+	cs    kubernetes.Interface
 }
 
 type node struct{ name, role string }
@@ -220,7 +225,8 @@ func TestInstallThenUpToDate(t *testing.T) {
 	if got := len(f.k3s.Installs(t)); got != 1 {
 		t.Errorf("the installer ran %d times, want once", got)
 	}
-	wantCmds := append(f.probes("vps-1"), f.asRoot("vps-1", "cat "+p.Kubeconfig))
+	members := filepath.Join(p.StateDir, "nodes.json")
+	wantCmds := append(f.probes("vps-1"), f.asRoot("vps-1", "if [ -f "+members+" ]; then cat "+members+"; fi"), f.asRoot("vps-1", "cat "+p.Kubeconfig))
 	if diff := cmp.Diff(wantCmds, f.commands(t)["vps-1"][len(before):]); diff != "" {
 		t.Errorf("second run's commands (-want +got):\n%s", diff)
 	}
@@ -279,6 +285,7 @@ func TestChanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, node{"vps-1", spec.RoleServer})
+			f.withAPI(t)
 			o := f.options(t)
 			if tc.from != nil {
 				tc.from(f.cluster)
@@ -552,6 +559,9 @@ exit 3
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, node{"vps-1", spec.RoleServer})
+			// A rerun after a failed install takes the node over, which
+			// restarts K3s: drained first, through the API server.
+			f.withAPI(t)
 			// The local kubeconfig exists before; a failed run leaves it.
 			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 			const before = "apiVersion: v1\nkind: Config\ncurrent-context: other\n"

@@ -22,6 +22,9 @@ type Cluster struct {
 	APIEndpoint string
 	// StoragePath is K3s's --default-local-storage-path.
 	StoragePath string
+	// SnapshotRetain is how many of its snapshots bootstrap keeps on the
+	// first server; 5 when zero.
+	SnapshotRetain int
 	// Nodes are in spec order; the first server initialises the cluster.
 	Nodes []Node
 }
@@ -68,6 +71,8 @@ func FromSpec(sc *spec.Cluster, lookup func(string) (string, bool)) (*Cluster, e
 		Version:     sc.K3s.Version,
 		Disable:     sc.K3s.Disable,
 		StoragePath: sc.StoragePath,
+
+		SnapshotRetain: sc.K3s.SnapshotRetain,
 	}
 	for _, n := range sc.Nodes {
 		name := expand(n.Name, n.Pos, "node name")

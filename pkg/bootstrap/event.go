@@ -40,6 +40,10 @@ const (
 	EventDone EventType = "done"
 	// EventFailed: a step on the node failed with Err; Run returns it.
 	EventFailed EventType = "failed"
+	// EventStep: a day-2 step (Step) is done on the node: a snapshot saved,
+	// a cordon, a drain, an uncordon, an uninstall, a deletion, a part of
+	// a restore.
+	EventStep EventType = "step"
 )
 
 // Event is a step of Run.
@@ -59,4 +63,6 @@ type Event struct {
 	URL string
 	// Err is what failed, for EventFailed.
 	Err error
+	// Step is what was done, for EventStep.
+	Step Step
 }

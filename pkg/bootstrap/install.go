@@ -140,11 +140,16 @@ func (b *bootstrapper) install(ctx context.Context, np *NodePlan, token string) 
 
 // writeRecord notes on the node what is installed, once it is Ready.
 func (b *bootstrapper) writeRecord(ctx context.Context, np *NodePlan) error {
-	data, err := json.Marshal(record{Version: np.Current, Channel: b.cluster.Channel, Exec: np.Exec})
+	return b.putRecord(ctx, np.Node.Name, record{Version: np.Current, Channel: b.cluster.Channel, Exec: np.Exec, Cordoned: np.Cordoned})
+}
+
+// putRecord writes kcloud's record on node.
+func (b *bootstrapper) putRecord(ctx context.Context, node string, rec record) error {
+	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return b.runners[np.Node.Name].Copy(ctx, bytes.NewReader(append(data, '\n')), b.paths(np.Node.Name).record(), 0o600)
+	return b.runners[node].Copy(ctx, bytes.NewReader(append(data, '\n')), b.paths(node).record(), 0o600)
 }
 
 // joinToken reads the token nodes join with from the first server.

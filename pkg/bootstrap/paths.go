@@ -2,6 +2,8 @@ package bootstrap
 
 import (
 	"path"
+
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // Paths are where K3s and kcloud keep their files on a node. Production
@@ -47,3 +49,32 @@ func (p Paths) nodeToken() string { return path.Join(p.DataDir, "server", "node-
 func (p Paths) record() string    { return path.Join(p.StateDir, "k3s.json") }
 func (p Paths) installer() string { return path.Join(p.StateDir, "install-k3s.sh") }
 func (p Paths) token() string     { return path.Join(p.StateDir, "token") }
+
+// uninstaller is K3s's own uninstall script, which its installer writes
+// next to k3s: k3s-uninstall.sh on a server, k3s-agent-uninstall.sh on an
+// agent (UNINSTALL_K3S_SH=${BIN_DIR}/${SYSTEM_NAME}-uninstall.sh in
+// https://github.com/k3s-io/k3s/blob/v1.33.5+k3s1/install.sh).
+func (p Paths) uninstaller(role string) string {
+	if role == spec.RoleAgent {
+		return path.Join(p.BinDir, "k3s-agent-uninstall.sh")
+	}
+	return path.Join(p.BinDir, "k3s-uninstall.sh")
+}
+
+// The datastore's places, as K3s keeps them: the database directory
+// (SQLite's state.db, or embedded etcd's etcd/), the token that encrypts
+// what is in it, and the etcd snapshots
+// (https://docs.k3s.io/datastore/backup-restore,
+// https://docs.k3s.io/cli/etcd-snapshot).
+func (p Paths) dbDir() string         { return path.Join(p.DataDir, "server", "db") }
+func (p Paths) etcdDir() string       { return path.Join(p.dbDir(), "etcd") }
+func (p Paths) serverToken() string   { return path.Join(p.DataDir, "server", "token") }
+func (p Paths) etcdSnapshots() string { return path.Join(p.dbDir(), "snapshots") }
+
+// sqliteBackups is where kcloud keeps its copies of a SQLite datastore:
+// K3s has no command for them.
+func (p Paths) sqliteBackups() string { return path.Join(p.StateDir, "snapshots") }
+
+// members is kcloud's record, on the servers, of the nodes it joined and
+// how to reach them: a node that leaves the spec is found there.
+func (p Paths) members() string { return path.Join(p.StateDir, "nodes.json") }

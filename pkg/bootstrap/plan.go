@@ -24,6 +24,9 @@ const (
 	// ActionReconfigure reruns the installer for the same release with
 	// other flags, or to take over a K3s kcloud did not install.
 	ActionReconfigure Action = "reconfigure"
+	// ActionRemove drains a node that left the spec, uninstalls K3s on it
+	// and deletes it from the cluster (only with Options.RemoveNodes).
+	ActionRemove Action = "remove"
 )
 
 // NodePlan is what bootstrap found on a node and will do to it.
@@ -44,6 +47,39 @@ type NodePlan struct {
 	// Exec is the K3s command and flags the node is installed with
 	// (INSTALL_K3S_EXEC).
 	Exec string
+	// Cordoned says kcloud cordoned the node and has yet to uncordon it: a
+	// run that failed after the cordon left it so, and this run finishes
+	// the job.
+	Cordoned bool
+	// Steps are what Run does to the node, in order (a dry run's account).
+	Steps []Step
+}
+
+// StepKind names a step of a node's day.
+type StepKind string
+
+// The steps, in the order a node goes through them.
+const (
+	StepSnapshot    StepKind = "snapshot"
+	StepCordon      StepKind = "cordon"
+	StepDrain       StepKind = "drain"
+	StepInstall     StepKind = "install"
+	StepUpgrade     StepKind = "upgrade"
+	StepReconfigure StepKind = "reconfigure"
+	StepWaitReady   StepKind = "wait Ready"
+	StepUncordon    StepKind = "uncordon"
+	StepUninstall   StepKind = "uninstall"
+	StepDelete      StepKind = "delete node"
+	StepStop        StepKind = "stop K3s"
+	StepStart       StepKind = "start K3s"
+	StepReset       StepKind = "cluster reset"
+	StepMoveAside   StepKind = "move datastore aside"
+)
+
+// Step is one thing done to a node, and how.
+type Step struct {
+	Kind   StepKind
+	Detail string
 }
 
 // record is what kcloud keeps on a node about the K3s it installed: enough
@@ -52,6 +88,8 @@ type record struct {
 	Version string `json:"version"`
 	Channel string `json:"channel,omitempty"`
 	Exec    string `json:"exec"`
+	// Cordoned: kcloud cordoned the node and must uncordon it.
+	Cordoned bool `json:"cordoned,omitempty"`
 }
 
 // nodeState is what the read-only probes found.

@@ -10,11 +10,32 @@ import (
 	"kcloud.dev/kcloud/pkg/remote"
 )
 
-// readyCmd asks K3s on the first server whether node is Ready.
+// readyCmd asks K3s on the first server whether node is Ready, and which
+// kubelet version it runs (K3s's own, e.g. v1.34.1+k3s1).
 func readyCmd(p Paths, node string) string {
 	return fmt.Sprintf("%s kubectl get node %s -o jsonpath=%s",
 		remote.Quote(p.k3s()), remote.Quote(node),
-		remote.Quote(`{.status.conditions[?(@.type=="Ready")].status}`))
+		remote.Quote(`{.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.kubeletVersion}`))
+}
+
+// readyAt reads readyCmd's answer: Ready, and at version when one is
+// given (after an upgrade, Ready alone may still be the old kubelet's).
+func readyAt(out, version string) (bool, string) {
+	f := strings.Fields(out)
+	status, kubelet := "", ""
+	if len(f) > 0 {
+		status = f[0]
+	}
+	if len(f) > 1 {
+		kubelet = f[1]
+	}
+	switch {
+	case status != "True":
+		return false, fmt.Sprintf("Ready is %q", status)
+	case version != "" && kubelet != version:
+		return false, fmt.Sprintf("Ready, but its kubelet is %s, not %s yet", kubelet, version)
+	}
+	return true, ""
 }
 
 // waitReady polls the first server until np's node is Ready, for at most
@@ -30,12 +51,13 @@ func (b *bootstrapper) waitReady(ctx context.Context, np *NodePlan) error {
 	var last string
 	for {
 		out, err := r.Run(wctx, cmd, nil)
+		ready, why := readyAt(string(out), np.Current)
 		switch {
-		case err == nil && strings.TrimSpace(string(out)) == "True":
+		case err == nil && ready:
 			b.emit(Event{Type: EventReady, Node: *np})
 			return nil
 		case err == nil:
-			last = fmt.Sprintf("Ready is %q", strings.TrimSpace(string(out)))
+			last = why
 		default:
 			var ce *remote.CommandError
 			if errors.As(err, &ce) && ce.ExitStatus >= 0 {

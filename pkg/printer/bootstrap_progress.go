@@ -69,6 +69,9 @@ func (p *BootstrapProgress) Event(ev bootstrap.Event) {
 		}
 	} else {
 		p.update(ev.Node, ev.Type)
+		if ev.Type == bootstrap.EventStep {
+			p.line(ev.Node.Node).step = Clean(stepLine(ev.Step))
+		}
 	}
 	p.redraw(above.Bytes())
 }

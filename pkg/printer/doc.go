@@ -5,7 +5,7 @@
 //
 // # Files
 //
-//   - bootstrap.go: bootstrap's plan, events and result
+//   - bootstrap.go: bootstrap's plan and steps, events, result and restore
 //   - bootstrap_progress.go: bootstrap's live lines per node
 //   - clean.go: escaping control characters and CI workflow commands
 //   - diag.go: diagnostics as text, JSON and GitHub annotations

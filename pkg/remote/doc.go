@@ -1,5 +1,7 @@
 // Package remote runs commands and copies files on machines over SSH, as
-// root, with verified host keys.
+// root, with verified host keys, and forwards TCP connections through them
+// (Runner.DialContext: a node's local API server, reached with nothing but
+// SSH open).
 //
 // A Runner is one connection to one machine. Dial opens it: the host key is
 // checked against a pinned SHA256 fingerprint or a known_hosts file before

@@ -21,6 +21,11 @@ type Runner interface {
 	// rename, so readers see the old content or the new, and the content
 	// never sits in a file more open than mode.
 	Copy(ctx context.Context, r io.Reader, path string, mode fs.FileMode) error
+	// DialContext opens a TCP connection from the machine to addr
+	// (host:port as the machine sees it), through the SSH connection:
+	// kcloud reaches a node's local API server this way, with nothing
+	// but SSH open to it.
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 	// Target is the machine the Runner reaches.
 	Target() Target
 	// Close ends the connection.

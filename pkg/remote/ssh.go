@@ -293,6 +293,14 @@ func (r *sshRunner) asRoot(cmd string) string {
 	return "sudo -n sh -c " + Quote(cmd)
 }
 
+func (r *sshRunner) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := r.client.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh %s: forward to %s: %w", r.target, addr, err)
+	}
+	return conn, nil
+}
+
 func (r *sshRunner) Target() Target { return r.target }
 
 func (r *sshRunner) Close() error { return r.client.Close() }

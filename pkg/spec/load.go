@@ -168,9 +168,12 @@ type rawCluster struct {
 	} `json:"metadata"`
 	Spec struct {
 		K3s struct {
-			Channel string   `json:"channel"`
-			Version string   `json:"version"`
-			Disable []string `json:"disable"`
+			Channel   string   `json:"channel"`
+			Version   string   `json:"version"`
+			Disable   []string `json:"disable"`
+			Snapshots struct {
+				Retain int `json:"retain"`
+			} `json:"snapshots"`
 		} `json:"k3s"`
 		APIEndpoint string `json:"apiEndpoint"`
 		Nodes       []struct {
@@ -212,7 +215,7 @@ func (l *loader) decodeCluster(f *specFile, doc document) {
 	}
 	s := raw.Spec
 	c.Name = raw.Metadata.Name
-	c.K3s = K3s{Channel: s.K3s.Channel, Version: s.K3s.Version, Disable: s.K3s.Disable}
+	c.K3s = K3s{Channel: s.K3s.Channel, Version: s.K3s.Version, Disable: s.K3s.Disable, SnapshotRetain: s.K3s.Snapshots.Retain}
 	c.APIEndpoint, c.APIEndpointPos = s.APIEndpoint, pos("spec.apiEndpoint")
 	c.StoragePath, c.StoragePathPos = s.Storage.Path, pos("spec.storage.path")
 	c.Domains = Domains{Internal: s.Domains.Internal, Base: s.Domains.Base}

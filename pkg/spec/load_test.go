@@ -81,6 +81,9 @@ func TestLoadCluster(t *testing.T) {
 	if c.StoragePath != "/var/lib/rancher/k3s/storage" {
 		t.Errorf("default storage path = %q", c.StoragePath)
 	}
+	if c.K3s.SnapshotRetain != 5 {
+		t.Errorf("default snapshot retention = %d, want 5", c.K3s.SnapshotRetain)
+	}
 	if len(tree.Vars) != 1 || tree.Vars[0].Name != "TEST_HOST" || tree.Vars[0].Pos.Line != 7 {
 		t.Errorf("vars = %+v, want TEST_HOST on line 7", tree.Vars)
 	}

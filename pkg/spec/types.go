@@ -99,6 +99,9 @@ type K3s struct {
 	Channel string
 	Version string
 	Disable []string
+	// SnapshotRetain is how many of its snapshots bootstrap keeps on the
+	// first server (k3s.snapshots.retain).
+	SnapshotRetain int
 }
 
 // Node roles.
