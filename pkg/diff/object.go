@@ -66,6 +66,8 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		ch = d.created(ch, obj)
 		ch.ClientSide = true
 		return ch, nil
+	case live == nil && d.opts.NoCreateDryRun:
+		return d.created(ch, obj), nil
 	}
 	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
 		// The dry run would fail on the missing namespace.
