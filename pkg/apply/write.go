@@ -61,7 +61,15 @@ func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.
 	} else if err := invClient.Replace(inventory.Info(s.Name), change.IDs(local), nil, common.DryRunNone); err != nil {
 		return fmt.Errorf("complete the inventory of stack %s: %w", s.Name, err)
 	}
-	return r.waitAll(ctx, s, local)
+	if err := r.waitAll(ctx, s, local); err != nil {
+		return err
+	}
+	if r.opts.Wait { // as cli-utils' wait reported what it applied
+		for _, it := range items {
+			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: it.ref, Op: OpWait, Outcome: Current})
+		}
+	}
+	return nil
 }
 
 // items are what the writer sends of a stack — what the plan creates or
