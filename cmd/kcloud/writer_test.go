@@ -23,6 +23,7 @@ import (
 type requestCounts struct {
 	mu                                            sync.Mutex
 	applies, dryRuns, inventory, lock, other, all int
+	writes                                        []string
 }
 
 // count observes every request through p until the test ends.
@@ -32,6 +33,9 @@ func (c *requestCounts) count(t *testing.T, p *testenv.FaultProxy) {
 		defer c.mu.Unlock()
 		c.all++
 		verb := testenv.RequestVerb(r)
+		if verb != testenv.VerbGet && verb != testenv.VerbList && verb != testenv.VerbWatch {
+			c.writes = append(c.writes, r.Method+" "+r.URL.Path)
+		}
 		switch {
 		case testenv.IsDryRun(r):
 			c.dryRuns++
@@ -51,8 +55,10 @@ func (c *requestCounts) count(t *testing.T, p *testenv.FaultProxy) {
 
 // TestFirstApplyRequests counts, at the fault proxy, the requests of a
 // successful first apply of a fresh environment: one server-side apply
-// PATCH per object, no dry run, the inventory written once (created with
-// everything it will list, before the first object).
+// PATCH per object, no dry run, each stack's inventory written once
+// (created with everything it will list, before the first object). The
+// environment renders two stacks: l3 (its generated namespace only) and
+// l4 (its namespace and n ConfigMaps).
 func TestFirstApplyRequests(t *testing.T) {
 	p, kc := proxyFor(t)
 	env := uniqueEnv("first")
@@ -66,13 +72,15 @@ func TestFirstApplyRequests(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t.Logf("first apply of %d objects: %d requests: %d applies, %d dry runs, %d inventory writes, %d lock requests, %d other writes, %d reads",
-		n+1, c.all, c.applies, c.dryRuns, c.inventory, c.lock, c.other, c.all-c.applies-c.dryRuns-c.inventory-c.lock-c.other)
-	want := requestCounts{applies: n + 1, inventory: 1}
-	got := requestCounts{applies: c.applies, dryRuns: c.dryRuns, inventory: c.inventory, other: c.other}
+	t.Logf("first apply of %d objects in 2 stacks: %d requests: %d applies, %d dry runs, %d inventory writes, %d lock requests, %d other writes, %d reads",
+		n+2, c.all, c.applies, c.dryRuns, c.inventory, c.lock, c.other, c.all-c.applies-c.dryRuns-c.inventory-c.lock-c.other)
+	type writes struct{ applies, dryRuns, inventory, other int }
+	want := writes{applies: n + 2, inventory: 2}
+	got := writes{applies: c.applies, dryRuns: c.dryRuns, inventory: c.inventory, other: c.other}
 	if got != want {
-		t.Errorf("writes: got %d applies, %d dry runs, %d inventory writes, %d other writes; want %d applies (one per object, the namespace included), no dry run, 1 inventory write, nothing else",
+		t.Errorf("writes: got %d applies, %d dry runs, %d inventory writes, %d other writes; want %d applies (one per object, the namespaces included), no dry run, 2 inventory writes (one per stack), nothing else",
 			got.applies, got.dryRuns, got.inventory, got.other, want.applies)
+		t.Logf("writes:\n%s", strings.Join(c.writes, "\n"))
 	}
 }
 
