@@ -40,7 +40,8 @@ type Options struct {
 	// NoCreateDryRun plans an object that does not exist as a create
 	// without a dry run: apply's writer sends it with strict field
 	// validation and undoes the run when the server rejects it, so the
-	// success path pays one request per new object, not two.
+	// success path pays one request per new object, not two. Such a
+	// change has no After and no Diff.
 	NoCreateDryRun bool
 }
 

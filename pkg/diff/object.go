@@ -67,7 +67,10 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		ch.ClientSide = true
 		return ch, nil
 	case live == nil && d.opts.NoCreateDryRun:
-		return d.created(ch, obj), nil
+		// Apply's plan: the writer sends the object as it is; no copy of
+		// it and no text is made here.
+		ch.Action = change.Create
+		return ch, nil
 	}
 	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
 		// The dry run would fail on the missing namespace.
