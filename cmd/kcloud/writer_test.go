@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -189,5 +190,19 @@ func TestRejectedObjectUndoesTheRun(t *testing.T) {
 	}
 	if code, stdout, stderr := kcLive(t, "diff", fixed, "--env", env); code != 0 {
 		t.Errorf("diff after the fixed apply: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	// Updates are put back: every ConfigMap changes, one is rejected.
+	changed := strings.ReplaceAll(configMaps(5, "new"), "name: cm-004}\n      data: {value: \"new\"}", "name: cm-004}\n      data: {value: \""+bad+"\"}")
+	files["web.yaml"] = component("web", "L4", env, changed)
+	if code, _, stderr := kcLive(t, "apply", writeTree(t, files), "--env", env, "--wait=false"); code == 0 || !strings.Contains(stderr, "cm-004") {
+		t.Fatalf("apply of changes with a rejected one: exit %d, want the rejection of cm-004\n%s", code, stderr)
+	}
+	for i := range 4 {
+		if got := configMapValue(t, "apps-"+env, fmt.Sprintf("cm-%03d", i)); got != "ok" {
+			t.Errorf("cm-%03d: value %q after the rejected run, want it put back to ok", i, got)
+		}
+	}
+	if code, stdout, stderr := kcLive(t, "diff", fixed, "--env", env); code != 0 {
+		t.Errorf("diff of the fixed specs after the rejected run: exit %d, want 0 (everything put back)\n%s%s", code, stdout, stderr)
 	}
 }

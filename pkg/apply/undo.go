@@ -62,6 +62,10 @@ func (e *RejectedError) Outcome() string {
 
 func (e *RejectedError) Unwrap() error { return e.Err }
 
+// undoManager is the field manager of a put-back object's update: the
+// object carries the managed fields it was read with, kcloud's among them.
+const undoManager = kube.FieldManager + "-undo"
+
 // undoLog is every write of a run, recorded before it is sent, with the
 // live object it replaces (nil: it created the object).
 type undoLog struct {
@@ -147,9 +151,9 @@ func (r *runner) undoOne(ctx context.Context, e undoEntry) error {
 	back.SetResourceVersion("") // whatever the run made of it
 	var err error
 	if e.it.ref.Namespace != "" {
-		_, err = ri.Namespace(e.it.ref.Namespace).Update(ctx, back, metav1.UpdateOptions{})
+		_, err = ri.Namespace(e.it.ref.Namespace).Update(ctx, back, metav1.UpdateOptions{FieldManager: undoManager})
 	} else {
-		_, err = ri.Update(ctx, back, metav1.UpdateOptions{})
+		_, err = ri.Update(ctx, back, metav1.UpdateOptions{FieldManager: undoManager})
 	}
 	if err != nil {
 		return fmt.Errorf("%s: put back: %w", e.it.ref, err)
