@@ -76,14 +76,20 @@ func mixObject(i int, v string) string {
 	case "Certificate":
 		return fmt.Sprintf(`{apiVersion: cert-manager.io/v1, kind: Certificate, metadata: {name: cert-%04d}, spec: {secretName: cert-%04d-tls, issuerRef: {kind: Issuer, name: issuer-%04d}, dnsNames: ["app-%04d-%s.${domains.app}"]}}`, i, i, i/mixGroup*mixGroup+mixGroup-1, i, v)
 	default:
-		return fmt.Sprintf(`{apiVersion: cert-manager.io/v1, kind: Issuer, metadata: {name: issuer-%04d, annotations: {revision: %q}}, spec: {selfSigned: {}}}`, i, v)
+		return mixIssuer(i, v)
 	}
+}
+
+// mixIssuer is the Issuer of the mix's group whose last object is i.
+func mixIssuer(i int, v string) string {
+	return fmt.Sprintf(`{apiVersion: cert-manager.io/v1, kind: Issuer, metadata: {name: issuer-%04d, annotations: {revision: %q}}, spec: {selfSigned: {}}}`, i, v)
 }
 
 // mixTree is a spec tree of n objects in environment env: the two
 // Namespaces kcloud renders for it and n-2 objects of the mix, in
 // components of 100 objects (every fourth one in L3, the others in L4),
-// each with its Secrets in a sops file of its own.
+// each with its Secrets in a sops file of its own; a last group cut short
+// among its Certificates ends with their Issuer.
 func mixTree(b testing.TB, env string, n int, v mixVariant, recipient string) string {
 	b.Helper()
 	files := map[string]string{"cluster.yaml": clusterYAML(env)}
@@ -91,7 +97,12 @@ func mixTree(b testing.TB, env string, n int, v mixVariant, recipient string) st
 	for g := 0; g*mixGroup < m; g++ {
 		var objs, secrets strings.Builder
 		for i := g * mixGroup; i < min(m, (g+1)*mixGroup); i++ {
-			if o := mixObject(i, v.value(i)); mixKind(i) == "Secret" {
+			o := mixObject(i, v.value(i))
+			if i == m-1 && mixKind(i) == "Certificate" {
+				// A group cut short ends with its Certificates' Issuer.
+				o = mixIssuer(g*mixGroup+mixGroup-1, v.value(i))
+			}
+			if mixKind(i) == "Secret" {
 				secrets.WriteString("---\n" + o)
 			} else {
 				objs.WriteString("    - " + o + "\n")

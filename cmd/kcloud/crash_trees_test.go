@@ -168,6 +168,10 @@ func TestCrashLoop1000(t *testing.T) {
 		{b, killPoint{"mid-prune: after the 50th delete, the inventory still listing all 200", nthDelete(50, true)}},
 		{a, killPoint{"during the health wait after cli-utils", duringWait("apps-" + env)}},
 		{b, killPoint{"after the last delete, the final inventory write answered", nthInventoryWrite(2, true)}},
+		// Inside a wave: the writer sends a wave's objects from 16
+		// workers, so a kill lands with others in flight.
+		{a, killPoint{"inside a wave: the 300th write never sent, others in flight", nthApply(300, false)}},
+		{b, killPoint{"inside a wave: after the 100th write answered, others in flight", nthApply(100, true)}},
 	}
 	rig.loop(t, steps, 3)
 	rig.report(t, "1,000 objects")

@@ -98,7 +98,13 @@ func (r *runner) runApplier(ctx context.Context, stack string, objs []*unstructu
 	if err != nil {
 		return err
 	}
-	return r.deleteDetached(ctx, stack, detached, namespacesOf(objs))
+	local := namespacesOf(objs)
+	for _, ref := range keep {
+		if ref.Namespace != "" {
+			local[ref.Namespace] = true
+		}
+	}
+	return r.deleteDetached(ctx, stack, detached, local)
 }
 
 // runDestroyer deletes a stack through its inventory with cli-utils'

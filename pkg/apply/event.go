@@ -24,6 +24,9 @@ const (
 	OpPrune  Op = "prune"
 	OpDelete Op = "delete"
 	OpWait   Op = "wait"
+	// OpUndo puts back what a run wrote before the server rejected an
+	// object of it.
+	OpUndo Op = "undo"
 )
 
 // Outcome is how an operation on one object ended.
@@ -75,5 +78,8 @@ type Result struct {
 	Stacks []change.Summary
 	// Detached lists what pruning left in the cluster.
 	Detached []change.Ref
-	DryRun   bool
+	// Undone lists what the run wrote and undid when the server rejected
+	// one of its objects (see RejectedError).
+	Undone []change.Ref
+	DryRun bool
 }

@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -76,7 +79,9 @@ func (o *Options) defaults(plan *render.Result) error {
 }
 
 func (o *Options) diff() diff.Options {
-	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger}
+	// A dry run reports the server's dry runs; a run sends each create
+	// once, strictly, and undoes the run if the server rejects one.
+	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger, NoCreateDryRun: !o.DryRun}
 }
 
 // runner is one Run or Destroy.
@@ -91,6 +96,14 @@ type runner struct {
 	res    *Result
 	// tallies derive each stack's summary from its events.
 	tallies map[string]*tally
+	// live are the live objects the plan read (nil: absent), by object;
+	// before are the stacks' inventories as the run found them; undo
+	// records every write: together what a rejected run puts back.
+	live   map[change.Ref]*unstructured.Unstructured
+	before map[string][]change.Ref
+	undo   undoLog
+	// emitMu serializes events: the writer's workers emit concurrently.
+	emitMu sync.Mutex
 }
 
 func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options) (*runner, error) {
@@ -101,12 +114,15 @@ func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{}}, nil
+	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{},
+		live: map[change.Ref]*unstructured.Unstructured{}, before: map[string][]change.Ref{}}, nil
 }
 
 // emit hands an event to Options.Events, masked, and counts it in its
 // stack's summary.
 func (r *runner) emit(e Event) {
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
 	e.Err = r.opts.Redactor.Error(e.Err)
 	e.Message = r.opts.Redactor.String(e.Message)
 	e.DryRun = e.DryRun || (r.opts.DryRun && e.Outcome == Done)
@@ -135,6 +151,12 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	if err := r.checkPrunes(planned); err != nil {
 		return r.res, err
 	}
+	if err := r.checkConflicts(planned); err != nil {
+		return r.res, err
+	}
+	for stack, inv := range planned.Inventories {
+		r.before[stack] = inv.Objects
+	}
 	ctx, release, err := r.acquire(ctx)
 	if err != nil {
 		return r.res, err
@@ -145,6 +167,10 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	r.prime(planned)
 	for _, s := range plan.Stacks {
 		if err := r.stack(ctx, s, planned); err != nil {
+			if rej := (*RejectedError)(nil); errors.As(err, &rej) && !r.opts.DryRun {
+				r.undoRun(ctx, rej)
+				return r.res, fmt.Errorf("%w; %s", err, rej.Outcome())
+			}
 			return r.res, r.lockLost(err)
 		}
 	}

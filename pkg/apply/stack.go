@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"sigs.k8s.io/cli-utils/pkg/object/mutation"
+
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/render"
@@ -105,6 +107,11 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 	if err := r.reattach(ctx, s.Name, changes); err != nil {
 		return err
 	}
+	if !mutates(s) {
+		return r.writeStack(ctx, s, changes)
+	}
+	// Apply-time mutations read other objects as cli-utils applies them:
+	// such a stack goes through cli-utils' Applier, as a whole.
 	objs := make([]*unstructured.Unstructured, len(s.Objects))
 	for i, o := range s.Objects {
 		objs[i] = o.DeepCopy()
@@ -121,6 +128,15 @@ func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result
 		return err
 	}
 	return r.waitAll(ctx, s, keep)
+}
+
+// mutates reports whether an object of s carries cli-utils' apply-time
+// mutation annotation.
+func mutates(s render.Stack) bool {
+	return slices.ContainsFunc(s.Objects, func(o render.Object) bool {
+		_, ok := o.GetAnnotations()[mutation.Annotation]
+		return ok
+	})
 }
 
 // refsOf names the objects of a stack.
@@ -191,5 +207,8 @@ func (r *runner) report(stack string, planned *diff.Result) error {
 // them again one at a time: once per diff (the run's, each replan's), not
 // per stack, so that what protect and reattach forgot stays forgotten.
 func (r *runner) prime(planned *diff.Result) {
-	planned.Live(r.primed.prime)
+	planned.Live(func(ref change.Ref, live *unstructured.Unstructured) {
+		r.primed.prime(ref, live)
+		r.live[ref] = live // shared with the plan's reads, not copied
+	})
 }

@@ -37,6 +37,12 @@ type Options struct {
 	// ReadOnly says when to compute changes client side with Merger,
 	// sending no dry run (they need patch permission).
 	ReadOnly ReadOnlyMode
+	// NoCreateDryRun plans an object that does not exist as a create
+	// without a dry run: apply's writer sends it with strict field
+	// validation and undoes the run when the server rejects it, so the
+	// success path pays one request per new object, not two. Such a
+	// change has no After and no Diff.
+	NoCreateDryRun bool
 }
 
 // ReadOnlyMode says when a diff computes changes client side only.

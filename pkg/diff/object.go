@@ -66,6 +66,11 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		ch = d.created(ch, obj)
 		ch.ClientSide = true
 		return ch, nil
+	case live == nil && d.opts.NoCreateDryRun:
+		// Apply's plan: the writer sends the object as it is; no copy of
+		// it and no text is made here.
+		ch.Action = change.Create
+		return ch, nil
 	}
 	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
 		// The dry run would fail on the missing namespace.
