@@ -69,6 +69,9 @@ var (
 // missing field the path ends in the field's name.
 type fieldError struct {
 	path []string
+	// name is the path as the API server writes it, when it differs from
+	// what pathString makes of path (a map key with dots).
+	name string
 	msg  string
 }
 
