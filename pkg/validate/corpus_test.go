@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -180,6 +181,7 @@ func owner(objs []*corpusObject, p spec.Pos) *corpusObject {
 func dryRunAll(t *testing.T, objs []*corpusObject) map[string]string {
 	ctx := t.Context()
 	cfg := testenv.Shared(t).Config()
+	cfg.WarningHandler = rest.NoWarnings{} // deprecation warnings are not verdicts
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cs.Discovery()))
