@@ -2,8 +2,8 @@ package validate
 
 import (
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,18 +48,32 @@ func checkMeta(u *unstructured.Unstructured) field.ErrorList {
 			errs = append(errs, field.Invalid(md.Child("name"), u.GetName(), msg))
 		}
 	}
-	if labels, ok, err := unstructured.NestedStringMap(u.Object, "metadata", "labels"); ok && err == nil {
-		for _, k := range slices.Sorted(maps.Keys(labels)) {
-			errs = append(errs, metav1validation.ValidateLabels(map[string]string{k: labels[k]}, md.Child("labels").Key(k))...)
+	meta, _ := u.Object["metadata"].(map[string]any)
+	labels, _ := meta["labels"].(map[string]any)
+	for k, v := range labels {
+		// Per key (metav1validation.ValidateLabels' two checks), so that
+		// each error is placed at its key.
+		if bad := validation.IsQualifiedName(k); len(bad) > 0 {
+			errs = append(errs, metav1validation.ValidateLabelName(k, md.Child("labels").Key(k))...)
+		}
+		if s, ok := v.(string); ok {
+			if bad := validation.IsValidLabelValue(s); len(bad) > 0 {
+				errs = append(errs, msgs(md.Child("labels").Key(k), s, bad)...)
+			}
 		}
 	}
-	if ann, ok, err := unstructured.NestedStringMap(u.Object, "metadata", "annotations"); ok && err == nil {
-		for _, k := range slices.Sorted(maps.Keys(ann)) {
-			errs = append(errs, apivalidation.ValidateAnnotations(map[string]string{k: ""}, md.Child("annotations").Key(k))...)
+	ann, _ := meta["annotations"].(map[string]any)
+	size := 0
+	for k, v := range ann {
+		// apivalidation.ValidateAnnotations: a qualified name, any case.
+		if bad := validation.IsQualifiedName(strings.ToLower(k)); len(bad) > 0 {
+			errs = append(errs, msgs(md.Child("annotations").Key(k), k, bad)...)
 		}
-		if err := apivalidation.ValidateAnnotationsSize(ann); err != nil {
-			errs = append(errs, field.TooLong(md.Child("annotations"), "", apivalidation.TotalAnnotationSizeLimitB))
-		}
+		s, _ := v.(string)
+		size += len(k) + len(s)
+	}
+	if size > apivalidation.TotalAnnotationSizeLimitB {
+		errs = append(errs, field.TooLong(md.Child("annotations"), "", apivalidation.TotalAnnotationSizeLimitB))
 	}
 	if refs, ok, _ := unstructured.NestedSlice(u.Object, "metadata", "ownerReferences"); ok {
 		owners := make([]metav1.OwnerReference, len(refs))

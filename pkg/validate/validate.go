@@ -98,7 +98,12 @@ func checkObject(s *Schemas, o render.Object, kube *utilversion.Version) spec.Di
 	}
 	_, isCRD := s.crds[gvk]
 	if !isCRD {
-		if msg, warning := servedError(gvk, kube); msg != "" {
+		v, seen := s.served[gvk]
+		if !seen {
+			v.msg, v.warning = servedError(gvk, kube)
+			s.served[gvk] = v
+		}
+		if msg, warning := v.msg, v.warning; msg != "" {
 			d := diagnostic(o, fieldError{path: []string{"apiVersion"}, name: "apiVersion", msg: msg})
 			if warning {
 				d.Severity = spec.SeverityWarning
