@@ -58,7 +58,7 @@ func kindRules(obj any) field.ErrorList {
 	case *appsv1.DaemonSet:
 		return checkSelected(o.Spec.Selector, &o.Spec.Template, nil, "daemonset", spec)
 	case *batchv1.Job:
-		return checkJobSpec(&o.Spec, spec)
+		return checkJob(o)
 	case *batchv1.CronJob:
 		return checkCronJob(o)
 	case *corev1.Service:

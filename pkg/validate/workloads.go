@@ -71,10 +71,24 @@ func checkJobSpec(s *batchv1.JobSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("activeDeadlineSeconds"), *s.ActiveDeadlineSeconds, "must be greater than 0"))
 	}
 	errs = append(errs, enum(p.Child("completionMode"), ptrVal(s.CompletionMode), batchv1.NonIndexedCompletion, batchv1.IndexedCompletion)...)
-	if s.Selector != nil && (s.ManualSelector == nil || !*s.ManualSelector) {
-		errs = append(errs, field.Invalid(p.Child("selector"), s.Selector, "`selector` will be auto-generated"))
-	}
 	return append(errs, checkPodTemplate(&s.Template, p.Child("template"), corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever)...)
+}
+
+// checkJob: without manualSelector, a selector must select the labels the
+// server generates for the Job's pods (validateGeneratedSelector); their
+// controller-uid is unknown before the Job exists.
+func checkJob(j *batchv1.Job) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := checkJobSpec(&j.Spec, p)
+	if j.Spec.Selector == nil || (j.Spec.ManualSelector != nil && *j.Spec.ManualSelector) {
+		return errs
+	}
+	generated := labels.Set{batchv1.JobNameLabel: j.Name, "job-name": j.Name} // and the legacy label
+
+	if s, err := metav1.LabelSelectorAsSelector(j.Spec.Selector); err == nil && !s.Matches(generated) {
+		errs = append(errs, field.Invalid(p.Child("selector"), j.Spec.Selector, "`selector` not auto-generated"))
+	}
+	return errs
 }
 
 func checkCronJob(c *batchv1.CronJob) field.ErrorList {
@@ -93,6 +107,10 @@ func checkCronJob(c *batchv1.CronJob) field.ErrorList {
 	errs = append(errs, nonNegative(p.Child("failedJobsHistoryLimit"), c.Spec.FailedJobsHistoryLimit)...)
 	jt := p.Child("jobTemplate")
 	errs = append(errs, metav1validation.ValidateLabels(c.Spec.JobTemplate.Labels, jt.Child("metadata", "labels"))...)
+	// ValidateJobTemplateSpec: a template's selector is always generated.
+	if c.Spec.JobTemplate.Spec.Selector != nil {
+		errs = append(errs, field.Invalid(jt.Child("spec", "selector"), c.Spec.JobTemplate.Spec.Selector, "`selector` will be auto-generated"))
+	}
 	return append(errs, checkJobSpec(&c.Spec.JobTemplate.Spec, jt.Child("spec"))...)
 }
 
