@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -126,7 +125,7 @@ func (u *unique) check(p *field.Path, name string) field.ErrorList {
 	return nil
 }
 
-// percent checks an int-or-percent value such as a PDB's minAvailable:
+// intOrPercent checks an int-or-percent value such as a PDB's minAvailable:
 // ValidatePositiveIntOrPercent and IsValidPercent in
 // https://github.com/kubernetes/kubernetes/blob/v1.37.2/pkg/apis/apps/validation/validation.go
 func intOrPercent(p *field.Path, v *intstr.IntOrString) field.ErrorList {
@@ -153,6 +152,3 @@ func required(p *field.Path, empty bool) field.ErrorList {
 	}
 	return nil
 }
-
-// sprint is fmt.Sprint, for values in messages.
-func sprint(v any) string { return fmt.Sprint(v) }
