@@ -24,8 +24,12 @@ one per line as file:line:col: message. Every rendered Kubernetes object is
 checked against its kind's schema: built-in kinds against client-go's, custom
 resources against a CRD from the plan, the spec tree's schemas, K3s's own,
 or the cluster's when --kubeconfig or --context is given (the only time vet
-talks to a cluster). A kind with no schema is a warning (an error with
---strict). Across the whole plan: every reference (Secrets, ConfigMaps,
+talks to a cluster). Built-in objects are also checked as the API server
+checks them: an API version the Cluster's Kubernetes no longer serves is an
+error naming its replacement, an unknown kind of a built-in group is an
+error, and metadata and Kubernetes' field rules (ports, quantities,
+selectors, probes, requests within limits, …) must hold (docs/vet.md). A
+kind with no schema is a warning (an error with --strict). Across the whole plan: every reference (Secrets, ConfigMaps,
 claims, ServiceAccounts, classes, Services, issuers, Traefik Middlewares)
 resolves, with the keys it reads; every image has a tag other than latest,
 and a digest (a tag alone is a warning, an error with --strict, unless the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 )
 
 // parseManifests reads a list of #Manifest entries at path.
@@ -157,7 +158,7 @@ func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostic
 	var diags Diagnostics
 	var out []Doc
 	ctx := tabs.ctx
-	for _, d := range docs {
+	for _, d := range expandLists(file, docs, &diags) {
 		if strings.HasPrefix(d.apiVersion, "kcloud.dev/") {
 			diags.errorf(d.pos, "manifest file holds a kcloud %s document; manifests are plain Kubernetes objects", d.kind)
 			continue
@@ -200,4 +201,33 @@ func ParseManifest(name string, src []byte) ([]Doc, Diagnostics) {
 	docs, diags := parseYAML(name, src)
 	out, more := manifestDocs(name, docs, tabs)
 	return out, append(diags, more...)
+}
+
+// expandLists replaces each list document (kind v1 List, or any kind
+// ending in List with items, as kubectl's resource builder reads them:
+// meta.ExtractList) by its items, so that each item is checked and applied
+// as an object of its own, at its own position.
+func expandLists(file string, docs []document, diags *Diagnostics) []document {
+	var out []document
+	for _, d := range docs {
+		items, ok := fieldValue(d.expr, "items").(*ast.ListLit)
+		if !strings.HasSuffix(d.kind, "List") || !ok {
+			out = append(out, d)
+			continue
+		}
+		var inner []document
+		for i, el := range items.Elts {
+			sl, ok := el.(*ast.StructLit)
+			if !ok {
+				diags.errorf(toPos(el.Pos(), file), "%s: items[%d] must be a mapping with apiVersion and kind", d.kind, i)
+				continue
+			}
+			item := document{expr: sl, pos: toPos(sl.Pos(), file)}
+			item.apiVersion, _ = stringField(sl, "apiVersion")
+			item.kind, _ = stringField(sl, "kind")
+			inner = append(inner, item)
+		}
+		out = append(out, expandLists(file, inner, diags)...)
+	}
+	return out
 }

@@ -160,9 +160,11 @@ func (w *syntaxWalk) walk(n ast.Expr, depth int) Pos {
 			return w.stop(n, "mapping has %d keys; at most %d are accepted", len(x.Elts), MaxElements)
 		}
 		seen := make(map[string]token.Pos, len(x.Elts))
+		kept := x.Elts[:0:0]
 		for _, el := range x.Elts {
 			f, ok := el.(*ast.Field)
 			if !ok {
+				kept = append(kept, el)
 				continue
 			}
 			if name, _, err := ast.LabelName(f.Label); err == nil {
@@ -170,17 +172,20 @@ func (w *syntaxWalk) walk(n ast.Expr, depth int) Pos {
 					return w.stop(f, "file expands to more than %d MiB of values (aliases counted expanded)", MaxExpandedSize>>20)
 				}
 				if first, dup := seen[name]; dup {
-					a, b := toPos(first, w.file), toPos(f.Pos(), w.file)
-					w.diags.errorf(b, "duplicate key %q (first at %s)", name, a)
-					w.diags.errorf(a, "duplicate key %q (again at %s)", name, b)
-				} else {
-					seen[name] = f.Pos()
+					// One error per duplicate, where it is repeated; the
+					// repeat is dropped so that the document is still
+					// checked (CUE would only say "conflicting values").
+					w.diags.errorf(toPos(f.Pos(), w.file), "duplicate key %q (first at %s)", name, toPos(first, w.file))
+					continue
 				}
+				seen[name] = f.Pos()
 			}
+			kept = append(kept, el)
 			if deep := w.walk(f.Value, depth+1); deep.IsValid() {
 				return deep
 			}
 		}
+		x.Elts = kept
 	case *ast.ListLit:
 		if len(x.Elts) > MaxElements {
 			return w.stop(n, "list has %d items; at most %d are accepted", len(x.Elts), MaxElements)

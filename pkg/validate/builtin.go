@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
@@ -36,6 +37,9 @@ func lookupBuiltin(gvk schema.GroupVersionKind) (*builtinType, bool) {
 	}
 	return nil, false
 }
+
+// quantityType is the schema's name of resource.Quantity.
+const quantityType = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 // check walks v along t. Unlike the type converter's own validation it
 // reports every unknown field of a mapping, in key order, and names list
@@ -81,6 +85,12 @@ func (t *builtinType) walk(v any, ref smdschema.TypeRef, path []string, errs *[]
 	default:
 		if a.Scalar == nil || !scalarOK(*a.Scalar, v) {
 			*errs = append(*errs, typeError(path, expected(a), v))
+		} else if q, ok := v.(string); ok && ref.NamedType != nil && *ref.NamedType == quantityType {
+			// Every field of type resource.Quantity, wherever it is: the API
+			// server cannot decode the object when one does not parse.
+			if _, err := resource.ParseQuantity(q); err != nil {
+				*errs = append(*errs, fieldError{path: path, msg: fmt.Sprintf("invalid quantity %q: %v", q, err)})
+			}
 		}
 	}
 }

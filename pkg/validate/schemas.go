@@ -10,12 +10,21 @@ import (
 type Schemas struct {
 	builtin map[schema.GroupVersionKind]*builtinType
 	crds    map[schema.GroupVersionKind]*crdType
+	// served caches servedError's verdict per kind.
+	served map[schema.GroupVersionKind]verdict
+}
+
+// verdict is whether a kind's version is served: msg is "" when it is.
+type verdict struct {
+	msg     string
+	warning bool
 }
 
 // NewSchemas returns the built-in kinds' schemas and K3s's own CRDs; add
 // the plan's and the cluster's CRDs with AddCRD.
 func NewSchemas() (*Schemas, error) {
-	s := &Schemas{builtin: map[schema.GroupVersionKind]*builtinType{}, crds: map[schema.GroupVersionKind]*crdType{}}
+	s := &Schemas{builtin: map[schema.GroupVersionKind]*builtinType{}, crds: map[schema.GroupVersionKind]*crdType{},
+		served: map[schema.GroupVersionKind]verdict{}}
 	k3s, err := K3sCRDs()
 	if err != nil {
 		return nil, err
@@ -69,6 +78,9 @@ var (
 // missing field the path ends in the field's name.
 type fieldError struct {
 	path []string
+	// name is the path as the API server writes it, when it differs from
+	// what pathString makes of path (a map key with dots).
+	name string
 	msg  string
 }
 

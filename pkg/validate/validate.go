@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilversion "k8s.io/apimachinery/pkg/util/version"
 
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -60,19 +61,16 @@ func Check(res *render.Result, opts Options) spec.Diagnostics {
 			diags = append(diags, addPlanCRD(s, o)...)
 		}
 	}
+	kube := kubernetesVersion(res)
 	missing := map[schema.GroupVersionKind]spec.Pos{}
 	for _, o := range objs {
 		gvk := o.GroupVersionKind()
-		c, ok := s.lookup(gvk)
-		if !ok {
+		if _, ok := s.lookup(gvk); !ok && !builtinGroup(gvk.Group) {
 			if p, seen := missing[gvk]; !seen || before(o.Origin, p) {
 				missing[gvk] = o.Origin
 			}
-			continue
 		}
-		for _, e := range c.check(o.Object) {
-			diags = append(diags, diagnostic(o, e))
-		}
+		diags = append(diags, checkObject(s, o, kube)...)
 	}
 	for gvk, p := range missing {
 		d := spec.Diagnostic{Pos: p, Severity: spec.SeverityWarning, Message: fmt.Sprintf(
@@ -83,6 +81,47 @@ func Check(res *render.Result, opts Options) spec.Diagnostics {
 		diags = append(diags, d)
 	}
 	return diags.Sorted()
+}
+
+// checkObject checks one object: its kind is served, its fields fit its
+// schema, its metadata and (for a built-in kind whose schema check passed)
+// its fields follow Kubernetes' own rules.
+func checkObject(s *Schemas, o render.Object, kube *utilversion.Version) spec.Diagnostics {
+	var diags spec.Diagnostics
+	gvk := o.GroupVersionKind()
+	c, ok := s.lookup(gvk)
+	if !ok {
+		if builtinGroup(gvk.Group) {
+			diags = append(diags, diagnostic(o, fieldError{path: []string{"apiVersion"}, name: "apiVersion", msg: unknownKind(gvk, kube)}))
+		}
+		return diags
+	}
+	_, isCRD := s.crds[gvk]
+	if !isCRD {
+		v, seen := s.served[gvk]
+		if !seen {
+			v.msg, v.warning = servedError(gvk, kube)
+			s.served[gvk] = v
+		}
+		if msg, warning := v.msg, v.warning; msg != "" {
+			d := diagnostic(o, fieldError{path: []string{"apiVersion"}, name: "apiVersion", msg: msg})
+			if warning {
+				d.Severity = spec.SeverityWarning
+			} else {
+				return append(diags, d)
+			}
+			diags = append(diags, d)
+		}
+	}
+	errs := c.check(o.Object)
+	errs = append(errs, fromFieldErrors(checkMeta(o.Unstructured))...)
+	if len(errs) == 0 && !isCRD {
+		errs = fromFieldErrors(checkFields(o.Unstructured))
+	}
+	for _, e := range errs {
+		diags = append(diags, diagnostic(o, e))
+	}
+	return diags
 }
 
 // addSchemaDocs compiles the CRDs of the spec tree's schema sources. The
@@ -127,7 +166,11 @@ func diagnostic(o render.Object, e fieldError) spec.Diagnostic {
 	if !p.IsValid() {
 		p = o.Origin
 	}
-	msg := fmt.Sprintf("%s %s: %s: %s", o.GetKind(), o.GetName(), pathString(e.path), e.msg)
+	name := e.name
+	if name == "" {
+		name = pathString(e.path)
+	}
+	msg := fmt.Sprintf("%s %s: %s: %s", o.GetKind(), o.GetName(), name, e.msg)
 	return spec.Diagnostic{Pos: p, Severity: spec.SeverityError, Message: msg}
 }
 

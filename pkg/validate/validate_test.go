@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -276,7 +277,12 @@ spec:
 // TestInvalidObjects renders one tree holding every invalid object (inline,
 // in local manifests, in pinned URL manifests from a local HTTPS server),
 // and checks that validation reports each at its field, and nothing else.
-func TestInvalidObjects(t *testing.T) {
+func TestInvalidObjects(t *testing.T) { checkInvalids(t, invalids) }
+
+// checkInvalids writes the cases into one tree, renders it and checks that
+// Check reports each case's message at its marked line, and nothing else.
+// It makes no API calls: no client exists.
+func checkInvalids(t *testing.T, cases []invalid) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	srv := httptest.NewTLSServer(nil)
@@ -295,9 +301,9 @@ func TestInvalidObjects(t *testing.T) {
 	write(t, "crds.yaml", component("crds", "L1", "  manifests: [widget-crd.yaml]\n"))
 	write(t, "widget-crd.yaml", widgetCRD)
 	var want []string
-	for i, c := range invalids {
+	for i, c := range cases {
 		name := fmt.Sprintf("c%02d", i)
-		c.doc, c.msg = strings.ReplaceAll(c.doc, "NAME", name), strings.ReplaceAll(c.msg, "NAME", name)
+		c.doc, c.msg = placeholder.ReplaceAllString(c.doc, name), placeholder.ReplaceAllString(c.msg, name)
 		var body, file string
 		switch c.where {
 		case "objects":
@@ -338,6 +344,9 @@ func TestInvalidObjects(t *testing.T) {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
+
+// placeholder is the word NAME in a case, replaced by the case's name.
+var placeholder = regexp.MustCompile(`\bNAME\b`)
 
 func component(name, layer, body string) string {
 	ns := ""
