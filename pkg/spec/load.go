@@ -272,7 +272,10 @@ type rawComponent struct {
 }
 
 func (l *loader) decodeComponent(f *specFile, doc document) {
-	data, u, ok := l.unify(f, doc, "#Component")
+	checked := doc
+	expr, op, plain := stripComponent(doc.expr)
+	checked.expr = expr
+	data, u, ok := l.unify(f, checked, "#Component")
 	pos := func(path string) Pos { return posAt(data, path, f.path) }
 	if !ok {
 		if name, err := data.LookupPath(cue.ParsePath("metadata.name")).String(); err == nil {
@@ -286,6 +289,12 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 		return
 	}
 	s := raw.Spec
+	if plain {
+		s.Objects = op.objects
+		if op.hasValues && s.Helm != nil {
+			s.Helm.Values = op.values
+		}
+	}
 	c := &Component{
 		Name:      raw.Metadata.Name,
 		Layer:     s.Layer,
