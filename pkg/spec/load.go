@@ -272,9 +272,14 @@ type rawComponent struct {
 }
 
 func (l *loader) decodeComponent(f *specFile, doc document) {
+	// Plain data (nearly every document) is decoded from its syntax and
+	// CUE checks only what the schema constrains; the rest goes through
+	// CUE whole.
 	checked := doc
-	expr, op, plain := stripComponent(doc.expr)
-	checked.expr = expr
+	whole, plain := toGo(doc.expr)
+	if plain {
+		checked.expr = stripComponent(doc.expr)
+	}
 	data, u, ok := l.unify(f, checked, "#Component")
 	pos := func(path string) Pos { return posAt(data, path, f.path) }
 	if !ok {
@@ -284,17 +289,11 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 		return
 	}
 	var raw rawComponent
-	if err := decodeJSON(u, &raw); err != nil {
+	if err := decodeComponentData(u, whole, plain, &raw); err != nil {
 		l.diags.errorf(doc.pos, "decode Component: %v", err)
 		return
 	}
 	s := raw.Spec
-	if plain {
-		s.Objects = op.objects
-		if op.hasValues && s.Helm != nil {
-			s.Helm.Values = op.values
-		}
-	}
 	c := &Component{
 		Name:      raw.Metadata.Name,
 		Layer:     s.Layer,

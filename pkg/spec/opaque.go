@@ -1,11 +1,14 @@
 package spec
 
 import (
+	"encoding/json"
 	"strconv"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/token"
+	kjson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // The open parts of a document — a Component's inline objects and Helm
@@ -15,49 +18,32 @@ import (
 // was most of the cost of loading a large tree, so they are decoded
 // straight from their syntax, and CUE sees only what it checks.
 
-// opaque holds the open parts decoded from a Component's syntax.
-type opaque struct {
-	// objects are spec.objects, element by element.
-	objects []map[string]any
-	// values are spec.helm.values; set when hasValues.
-	values    map[string]any
-	hasValues bool
-}
-
 // objectKeys are the fields of an inline object #Object constrains.
 var objectKeys = map[string]bool{"apiVersion": true, "kind": true, "metadata": true}
 
 // stripComponent returns a copy of a Component document whose inline
 // objects keep only the fields the schema checks and whose Helm values are
-// empty, with the open parts decoded. The document itself is not changed
-// (its syntax is read again for positions and substitutions). ok is false
-// when some part does not decode plainly (bytes, floats, duplicate keys):
-// the document is then unified whole, as before.
-func stripComponent(doc *ast.StructLit) (stripped *ast.StructLit, op opaque, ok bool) {
+// empty: what CUE needs to validate it. The document itself is not changed
+// (its syntax is read again for positions and substitutions). A part of
+// unexpected shape is left whole, for the schema to report.
+func stripComponent(doc *ast.StructLit) *ast.StructLit {
 	specField, spec := structField(doc, "spec")
 	if spec == nil {
-		return doc, op, false
+		return doc
 	}
 	newSpec := &ast.StructLit{Lbrace: spec.Lbrace, Rbrace: spec.Rbrace, Elts: make([]ast.Decl, len(spec.Elts))}
-	copy(newSpec.Elts, spec.Elts)
 	for i, el := range spec.Elts {
+		newSpec.Elts[i] = el
 		f, isField := el.(*ast.Field)
 		if !isField {
 			continue
 		}
-		var v ast.Expr
 		switch fieldLabel(f) {
 		case "objects":
-			v, op.objects, ok = stripObjects(f.Value)
+			newSpec.Elts[i] = withValue(f, stripObjects(f.Value))
 		case "helm":
-			v, op.values, op.hasValues, ok = stripValues(f.Value)
-		default:
-			continue
+			newSpec.Elts[i] = withValue(f, stripValues(f.Value))
 		}
-		if !ok {
-			return doc, opaque{}, false
-		}
-		newSpec.Elts[i] = withValue(f, v)
 	}
 	out := &ast.StructLit{Lbrace: doc.Lbrace, Rbrace: doc.Rbrace, Elts: make([]ast.Decl, len(doc.Elts))}
 	for i, el := range doc.Elts {
@@ -66,28 +52,23 @@ func stripComponent(doc *ast.StructLit) (stripped *ast.StructLit, op opaque, ok 
 			out.Elts[i] = withValue(specField, newSpec)
 		}
 	}
-	return out, op, true
+	return out
 }
 
-// stripObjects cuts each element of spec.objects down to the fields
-// #Object checks. A list that is not one of mappings is left whole.
-func stripObjects(e ast.Expr) (ast.Expr, []map[string]any, bool) {
+// stripObjects cuts each mapping of spec.objects down to the fields
+// #Object checks.
+func stripObjects(e ast.Expr) ast.Expr {
 	list, isList := e.(*ast.ListLit)
 	if !isList {
-		return e, nil, false
+		return e
 	}
-	objs := make([]map[string]any, len(list.Elts))
 	out := &ast.ListLit{Lbrack: list.Lbrack, Rbrack: list.Rbrack, Elts: make([]ast.Expr, len(list.Elts))}
 	for i, el := range list.Elts {
+		out.Elts[i] = el
 		sl, isStruct := el.(*ast.StructLit)
 		if !isStruct {
-			return e, nil, false
+			continue
 		}
-		v, ok := toGo(sl)
-		if !ok {
-			return e, nil, false
-		}
-		objs[i] = v.(map[string]any)
 		kept := &ast.StructLit{Lbrace: sl.Lbrace, Rbrace: sl.Rbrace}
 		for _, d := range sl.Elts {
 			if f, isField := d.(*ast.Field); isField && objectKeys[fieldLabel(f)] {
@@ -96,25 +77,18 @@ func stripObjects(e ast.Expr) (ast.Expr, []map[string]any, bool) {
 		}
 		out.Elts[i] = kept
 	}
-	return out, objs, true
+	return out
 }
 
-// stripValues empties spec.helm.values, returning what it held.
-func stripValues(e ast.Expr) (ast.Expr, map[string]any, bool, bool) {
+// stripValues empties spec.helm.values when it is a mapping.
+func stripValues(e ast.Expr) ast.Expr {
 	helm, isStruct := e.(*ast.StructLit)
 	if !isStruct {
-		return e, nil, false, false
+		return e
 	}
 	vf, values := structField(helm, "values")
-	if vf == nil {
-		return e, nil, false, true
-	}
 	if values == nil {
-		return e, nil, false, false
-	}
-	v, ok := toGo(values)
-	if !ok {
-		return e, nil, false, false
+		return e
 	}
 	out := &ast.StructLit{Lbrace: helm.Lbrace, Rbrace: helm.Rbrace, Elts: make([]ast.Decl, len(helm.Elts))}
 	for i, d := range helm.Elts {
@@ -123,7 +97,26 @@ func stripValues(e ast.Expr) (ast.Expr, map[string]any, bool, bool) {
 			out.Elts[i] = withValue(vf, &ast.StructLit{Lbrace: values.Lbrace, Rbrace: values.Rbrace})
 		}
 	}
-	return out, v.(map[string]any), true, true
+	return out
+}
+
+// decodeComponentData decodes a validated Component into raw: from its
+// syntax (whole, when plain), with the one default the schema adds
+// (spec.stateful) read from the unified value u; otherwise through CUE.
+// Both ways go through JSON, so that numbers decode alike.
+func decodeComponentData(u cue.Value, whole any, plain bool, raw *rawComponent) error {
+	if !plain {
+		return decodeJSON(u, raw)
+	}
+	b, err := json.Marshal(whole)
+	if err != nil {
+		return err
+	}
+	if err := kjson.Unmarshal(b, raw); err != nil {
+		return err
+	}
+	raw.Spec.Stateful, err = u.LookupPath(cue.MakePath(cue.Str("spec"), cue.Str("stateful"))).Bool()
+	return err
 }
 
 // structField returns the field name of sl and its value when that is a

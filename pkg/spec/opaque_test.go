@@ -115,9 +115,15 @@ func TestToGoAgreesOnUpstream(t *testing.T) {
 	t.Logf("toGo decoded %d of %d upstream documents", plain, docs)
 }
 
-// TestStripComponentKeepsObjects decodes the inline objects and Helm
-// values of every Component of specs/ and testdata/ both ways.
-func TestStripComponentKeepsObjects(t *testing.T) {
+// TestStripComponentDecodesAlike validates and decodes every Component of
+// specs/ and testdata/ both ways: whole through CUE, and stripped with its
+// data decoded from the syntax.
+func TestStripComponentDecodesAlike(t *testing.T) {
+	tabs, err := LoadTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := tabs.def("#Component")
 	comps := 0
 	for _, root := range []string{filepath.Join("..", "..", "specs"), filepath.Join("..", "..", "testdata")} {
 		err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
@@ -130,29 +136,29 @@ func TestStripComponentKeepsObjects(t *testing.T) {
 			}
 			docs, _ := parseYAML(path, src)
 			for _, d := range docs {
-				if d.kind != "Component" {
+				whole, plain := toGo(d.expr)
+				if d.kind != "Component" || !plain {
 					continue
 				}
-				_, op, ok := stripComponent(d.expr)
-				whole, err := viaCUE(t, d)
-				if !ok || err != nil {
+				full := def.Unify(tabs.ctx.BuildExpr(d.expr))
+				stripped := def.Unify(tabs.ctx.BuildExpr(stripComponent(d.expr)))
+				errFull, errStripped := full.Validate(cue.Concrete(true)), stripped.Validate(cue.Concrete(true))
+				if (errFull == nil) != (errStripped == nil) {
+					t.Errorf("%s: whole: %v; stripped: %v", path, errFull, errStripped)
+				}
+				if errFull != nil {
 					continue
 				}
 				comps++
-				spec, _ := whole["spec"].(map[string]any)
-				var objs []map[string]any
-				if list, _ := spec["objects"].([]any); list != nil {
-					for _, o := range list {
-						objs = append(objs, o.(map[string]any))
-					}
+				var want, got rawComponent
+				if err := decodeJSON(full, &want); err != nil {
+					t.Fatal(err)
 				}
-				if diff := cmp.Diff(objs, op.objects); diff != "" {
-					t.Errorf("%s: objects (-whole +stripped):\n%s", path, diff)
+				if err := decodeComponentData(stripped, whole, true, &got); err != nil {
+					t.Fatal(err)
 				}
-				helm, _ := spec["helm"].(map[string]any)
-				values, has := helm["values"].(map[string]any)
-				if has != op.hasValues || (has && !cmp.Equal(values, op.values)) {
-					t.Errorf("%s: values %v, stripped %v", path, values, op.values)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s: %s (-whole +stripped):\n%s", path, want.Metadata.Name, diff)
 				}
 			}
 			return nil
