@@ -18,6 +18,7 @@ type diffFlags struct {
 	against, details string
 	allowDataLoss    bool
 	readOnly         bool
+	withDiff         bool
 }
 
 func newDiffCmd(g *globals) *cobra.Command {
@@ -55,6 +56,7 @@ Exit 0 when there are no changes, 1 when there are, 2 or more on error
 	flags.output = addOutputFlag(cmd, "output format: text, markdown (pull request comments) or json", "text", "markdown", "json")
 	cmd.Flags().StringVar(&flags.details, "details-url", "", "with -o markdown: where the whole diff is (a CI artifact's URL); a comment cut to the size limit links to it")
 	cmd.Flags().StringVar(&flags.against, "against", "", "diff the render at this git revision (HEAD~1, origin/main) with the working tree's, offline: no cluster, no kubeconfig")
+	cmd.Flags().BoolVar(&flags.withDiff, "with-diff", false, "with -o json: give each record its unified diff (the diff field); without it no diff text is rendered")
 	cmd.Flags().BoolVar(&flags.readOnly, "read-only", false, "send no dry run: compute every change client side from the live objects (needs get and list only); diff does so by itself when the server forbids a dry run")
 	cmd.Flags().BoolVar(&flags.allowDataLoss, "allow-data-loss", false, "preview pruning as 'apply --allow-data-loss' does it: delete PVCs, Namespaces and CRDs instead of detaching them")
 	addSelectFlags(cmd, &flags.layer, &flags.env)
@@ -79,7 +81,7 @@ func atLeast(code int, err error) error {
 func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error {
 	if f.against != "" {
 		return diffAgainst(ctx, g, dirs, f.against, render.Options{Layer: f.layer, Env: f.env},
-			printer.DiffOptions{Format: f.output.value, Color: colorOK(g.stdout), DetailsURL: f.details}, f.allowDataLoss)
+			f.printOptions(g), f.allowDataLoss)
 	}
 	s, err := load(ctx, g, dirs, loadOptions{render: &render.Options{Layer: f.layer, Env: f.env}, online: true})
 	if err != nil {
@@ -96,11 +98,16 @@ func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error
 	if err != nil {
 		return withCode(exitDiffErr, g.red.Error(err))
 	}
-	if err := printer.Diff(g.stdout, out, printer.DiffOptions{Format: f.output.value, Color: colorOK(g.stdout), DetailsURL: f.details}); err != nil {
+	if err := printer.Diff(g.stdout, out, f.printOptions(g)); err != nil {
 		return withCode(exitDiffErr, err)
 	}
 	if out.HasChanges() {
 		return withCode(exitFailed, nil)
 	}
 	return nil
+}
+
+// printOptions say how to print the diff.
+func (f *diffFlags) printOptions(g *globals) printer.DiffOptions {
+	return printer.DiffOptions{Format: f.output.value, Color: colorOK(g.stdout), DetailsURL: f.details, WithDiff: f.withDiff}
 }

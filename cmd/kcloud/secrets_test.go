@@ -140,7 +140,7 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 	}
 	checkLiveSecret(t, "apps-"+env, canary1)
 
-	code, stdout := runAll("diff", dir2, "--env", env, "-o", "json")
+	code, stdout := runAll("diff", dir2, "--env", env, "-o", "json", "--with-diff")
 	var recs []printer.DiffRecord
 	if err := json.Unmarshal([]byte(stdout), &recs); err != nil {
 		t.Fatalf("diff -o json: %v\n%s", err, stdout)

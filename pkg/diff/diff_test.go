@@ -200,16 +200,23 @@ func TestRunActions(t *testing.T) {
 func checkChanges(t *testing.T, res *diff.Result, ns string, want map[string][]string) {
 	t.Helper()
 	for _, ch := range res.Changes {
-		if strings.Contains(ch.Diff, "CANARY") || strings.Contains(ch.Diff, "Q0FOQVJZ") {
-			t.Errorf("%s: secret value in diff:\n%s", ch.Ref, ch.Diff)
+		text, err := ch.Text()
+		if err != nil {
+			t.Fatalf("%s: %v", ch.Ref, err)
+		}
+		if strings.Contains(text, "CANARY") || strings.Contains(text, "Q0FOQVJZ") {
+			t.Errorf("%s: secret value in diff:\n%s", ch.Ref, text)
 		}
 		for _, line := range want[strings.ReplaceAll(ch.Ref.String(), ns, "NS")] {
-			if !strings.Contains(ch.Diff, line+"\n") {
-				t.Errorf("%s: diff lacks %q:\n%s", ch.Ref, line, ch.Diff)
+			if !strings.Contains(text, line+"\n") {
+				t.Errorf("%s: diff lacks %q:\n%s", ch.Ref, line, text)
 			}
 		}
-		if ch.Action == change.Update && strings.Count(ch.Diff, "\n-") > 2 {
-			t.Errorf("%s: more changed than expected:\n%s", ch.Ref, ch.Diff)
+		if ch.Action == change.Update && strings.Count(text, "\n-") > 2 {
+			t.Errorf("%s: more changed than expected:\n%s", ch.Ref, text)
+		}
+		if (ch.Action == change.Update || ch.Action == change.Create) && ch.Conflict == "" && !ch.Unverified && text == "" {
+			t.Errorf("%s: %s with no diff", ch.Ref, ch.Action)
 		}
 	}
 }
@@ -311,7 +318,7 @@ spec:
 			}
 			checkActions(t, res, ns, tc.want)
 			for _, ch := range res.Changes {
-				if strings.Contains(ch.Diff, "CANARY") {
+				if text, _ := ch.Text(); strings.Contains(text, "CANARY") {
 					t.Errorf("secret value in the diff of %s", ch.Ref)
 				}
 			}

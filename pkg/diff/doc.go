@@ -7,6 +7,10 @@
 // creates, or an object in a namespace the plan creates, is a create even
 // when another stack creates them.
 //
+// Whether an object changes is decided on the objects; the text of its
+// unified diff is rendered only when asked for (Change.Text), so apply and
+// -o json never pay for it.
+//
 // It returns data (a Result of Changes) and prints nothing. The Result also
 // holds what was read — inventories and live objects — so that apply and
 // status do not read them again. Secret values are masked in every Change.

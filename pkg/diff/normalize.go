@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,13 +31,8 @@ func Normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
 	return out
 }
 
-// unified returns a unified diff of the live and the planned object as
-// YAML; empty when equal.
-func unified(ref change.Ref, before, after *unstructured.Unstructured) (string, error) {
-	return unifiedLabeled(ref, "live", "planned", before, after)
-}
-
-// unifiedLabeled is unified with the two sides labelled from and to.
+// unifiedLabeled returns a unified diff of two objects as YAML, the sides
+// labelled from and to; empty when equal.
 func unifiedLabeled(ref change.Ref, from, to string, before, after *unstructured.Unstructured) (string, error) {
 	a, err := toYAML(before)
 	if err != nil {
@@ -73,4 +70,67 @@ func toYAML(obj *unstructured.Unstructured) (string, error) {
 	}
 	b, err := yaml.Marshal(obj.Object)
 	return string(b), err
+}
+
+// sameYAML reports whether two decoded JSON values print as the same YAML
+// (sigs.k8s.io/yaml marshals through JSON): equal but for an integer and
+// a float of the same value, which JSON writes alike. Unlike
+// equality.Semantic, a nil map or list is not an empty one ("null" is not
+// "{}").
+func sameYAML(a, b any) bool {
+	if null(a) || null(b) {
+		return null(a) && null(b)
+	}
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !sameYAML(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameYAML(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+	}
+	// Numbers (int64, float64, json.Number) and anything else: as JSON.
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// null reports whether v is JSON's null: nil, a nil map or a nil list.
+func null(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return x == nil
+	case []any:
+		return x == nil
+	}
+	return false
 }

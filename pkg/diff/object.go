@@ -7,7 +7,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -146,15 +145,11 @@ func (d *differ) updated(ch Change, live, planned *unstructured.Unstructured) (C
 	d.opts.Redactor.Mask(before, after)
 	ch.Before, ch.After = before, after
 	ch.Action = change.Unchanged
-	// Most objects of a plan are unchanged: compare before rendering YAML.
-	if !equality.Semantic.DeepEqual(before.Object, after.Object) {
-		var err error
-		if ch.Diff, err = unified(ch.Ref, before, after); err != nil {
-			return ch, err
-		}
-		if ch.Diff != "" {
-			ch.Action = change.Update
-		}
+	// Decided on the objects, as their YAML would differ; the text of the
+	// diff is rendered only when printed (Change.Text).
+	if !sameYAML(before.Object, after.Object) {
+		ch.Action = change.Update
+		ch.from, ch.to = "live", "planned"
 	}
 	return d.owned(ch, live), nil
 }
@@ -192,7 +187,7 @@ func (d *differ) created(ch Change, obj *unstructured.Unstructured) Change {
 	d.opts.Redactor.Mask(nil, after)
 	ch.Action = change.Create
 	ch.After = after
-	ch.Diff, _ = unified(ch.Ref, nil, after)
+	ch.from, ch.to = "live", "planned"
 	return ch
 }
 

@@ -113,7 +113,6 @@ func compareObject(tables *spec.Tables, stack string, ref change.Ref, before, af
 		}
 		ch.Action = change.Update
 	}
-	var err error
-	ch.Diff, err = unifiedLabeled(ch.Ref, opts.From, opts.To, b, a)
-	return ch, err
+	ch.from, ch.to = opts.From, opts.To
+	return ch, nil
 }

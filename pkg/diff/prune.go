@@ -60,7 +60,7 @@ func (d *differ) prune(ctx context.Context, stack string, id change.Ref) (Change
 	default:
 		ch.Action = change.Delete
 		ch.Note = "no longer rendered"
-		ch.Diff, err = unified(id, before, nil)
+		ch.from, ch.to = "live", "planned"
 	}
-	return ch, err
+	return ch, nil
 }

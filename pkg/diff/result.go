@@ -19,8 +19,8 @@ type Change struct {
 	Version string
 	// Component rendered the object; empty for prune candidates.
 	Component string
-	// Diff is a unified diff of the normalised, masked YAML, live first;
-	// empty when unchanged or detached.
+	// Diff is a unified diff of the normalised, masked YAML, live first,
+	// when set by whoever built the Change; Text renders it otherwise.
 	Diff string
 	// Note explains an action where the reason is not obvious; for people.
 	Note string
@@ -40,6 +40,21 @@ type Change struct {
 	// Before and After are the normalised, masked live and planned
 	// objects; nil when absent.
 	Before, After *unstructured.Unstructured
+
+	// from and to label the sides of the unified diff Text renders from
+	// Before and After; empty when the change has none (unchanged,
+	// detached, not decided).
+	from, to string
+}
+
+// Text is the change's unified diff of the normalised, masked YAML, live
+// first; empty when unchanged or detached. It is rendered when asked for,
+// each time: a diff that prints no text (apply, -o json) never pays for it.
+func (c Change) Text() (string, error) {
+	if c.Diff != "" || c.from == "" {
+		return c.Diff, nil
+	}
+	return unifiedLabeled(c.Ref, c.from, c.to, c.Before, c.After)
 }
 
 // APIVersion is the object's apiVersion (group/version).

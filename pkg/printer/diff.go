@@ -26,6 +26,9 @@ type DiffOptions struct {
 	// DetailsURL is where the whole diff is (a CI artifact): a cut markdown
 	// diff links to it.
 	DetailsURL string
+	// WithDiff puts each object's unified diff into json output; without
+	// it the diffs are not rendered at all.
+	WithDiff bool
 }
 
 // DiffRecord is one object in -o json output.
@@ -39,8 +42,9 @@ type DiffRecord struct {
 	Component  string `json:"component,omitempty"`
 	Note       string `json:"note,omitempty"`
 	// ClientSide: computed on the client, with no dry run (read-only).
-	ClientSide bool   `json:"clientSide,omitempty"`
-	Diff       string `json:"diff"`
+	ClientSide bool `json:"clientSide,omitempty"`
+	// Diff is the unified diff, with DiffOptions.WithDiff only.
+	Diff string `json:"diff,omitempty"`
 }
 
 // clientSide labels a diff computed with no dry run.
@@ -56,22 +60,38 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 		if limit <= 0 {
 			limit = MarkdownLimit
 		}
-		_, err := io.WriteString(w, diffMarkdown(res, limit, opts.DetailsURL))
+		md, err := diffMarkdown(res, limit, opts.DetailsURL)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, md)
 		return err
 	case "json":
-		recs := make([]DiffRecord, 0, len(res.Changes))
-		for _, c := range res.Changes {
-			recs = append(recs, DiffRecord{
-				Stack: c.Stack, Action: string(c.Action), APIVersion: c.APIVersion(), Kind: c.Ref.GroupKind.Kind,
-				Namespace: c.Ref.Namespace, Name: c.Ref.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide, Diff: c.Diff,
-			})
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
+		return diffJSON(w, res, opts.WithDiff)
 	default:
 		return fmt.Errorf("output format %q: use text, markdown or json", opts.Format)
 	}
+}
+
+// diffJSON prints the records; the diffs only when withDiff.
+func diffJSON(w io.Writer, res *diff.Result, withDiff bool) error {
+	recs := make([]DiffRecord, 0, len(res.Changes))
+	for _, c := range res.Changes {
+		r := DiffRecord{
+			Stack: c.Stack, Action: string(c.Action), APIVersion: c.APIVersion(), Kind: c.Ref.GroupKind.Kind,
+			Namespace: c.Ref.Namespace, Name: c.Ref.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide,
+		}
+		if withDiff {
+			var err error
+			if r.Diff, err = c.Text(); err != nil {
+				return err
+			}
+		}
+		recs = append(recs, r)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(recs)
 }
 
 const (
@@ -102,7 +122,11 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		if c.Note != "" {
 			fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
 		}
-		for _, line := range strings.SplitAfter(c.Diff, "\n") {
+		text, err := c.Text()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.SplitAfter(text, "\n") {
 			if line == "" {
 				continue
 			}
@@ -158,7 +182,7 @@ func totals(t change.Summary) string {
 		t.Create, t.Update, t.Delete, t.Detach, t.Unchanged)
 }
 
-func diffMarkdown(res *diff.Result, limit int, details string) string {
+func diffMarkdown(res *diff.Result, limit int, details string) (string, error) {
 	var head strings.Builder
 	head.WriteString("### kcloud diff\n\n")
 	head.WriteString("| stack | create | update | delete | detach | unchanged |\n|---|---:|---:|---:|---:|---:|\n")
@@ -172,38 +196,51 @@ func diffMarkdown(res *diff.Result, limit int, details string) string {
 		fmt.Fprintf(&head, "> %s\n\n", clientSide)
 	}
 
-	var sections []string
+	var changed []diff.Change
 	var refs []string
 	for _, c := range res.Changes {
-		if !c.Changed() {
-			continue
+		if c.Changed() {
+			changed = append(changed, c)
+			refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref.String(), c.Stack))
 		}
-		var s strings.Builder
-		fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref.String()), c.Stack)
-		if c.Note != "" {
-			fmt.Fprintf(&s, "_%s_\n\n", mdEscape(c.Note))
-		}
-		if c.Diff != "" {
-			fence := "```"
-			for strings.Contains(c.Diff, fence) {
-				fence += "`"
-			}
-			fmt.Fprintf(&s, "%sdiff\n%s%s\n\n", fence, c.Diff, fence)
-		}
-		s.WriteString("</details>\n")
-		sections = append(sections, s.String())
-		refs = append(refs, fmt.Sprintf("%s (%s)", c.Ref.String(), c.Stack))
 	}
-
 	out := head.String()
-	for i, s := range sections {
+	// Each section is rendered only when it is reached: a cut diff renders
+	// no more than it shows.
+	for i, c := range changed {
+		s, err := mdSection(c)
+		if err != nil {
+			return "", err
+		}
 		// Leave room for the note naming what would be cut after s.
 		if len(out)+len(s)+cutNoteRoom(refs[i+1:], limit, details) > limit {
-			return out + cutNote(refs[i:], limit, details)
+			return out + cutNote(refs[i:], limit, details), nil
 		}
 		out += s
 	}
-	return out
+	return out, nil
+}
+
+// mdSection is one changed object's collapsible section.
+func mdSection(c diff.Change) (string, error) {
+	text, err := c.Text()
+	if err != nil {
+		return "", err
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "<details><summary><code>%s</code> %s <sub>%s</sub></summary>\n\n", c.Action, mdEscape(c.Ref.String()), c.Stack)
+	if c.Note != "" {
+		fmt.Fprintf(&s, "_%s_\n\n", mdEscape(c.Note))
+	}
+	if text != "" {
+		fence := "```"
+		for strings.Contains(text, fence) {
+			fence += "`"
+		}
+		fmt.Fprintf(&s, "%sdiff\n%s%s\n\n", fence, text, fence)
+	}
+	s.WriteString("</details>\n")
+	return s.String(), nil
 }
 
 const maxCutNames = 20

@@ -119,3 +119,27 @@ func TestDiffSaysWhenComputedClientSide(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffJSONRendersDiffsOnlyWhenAsked: -o json leaves the unified diffs
+// out unless WithDiff.
+func TestDiffJSONRendersDiffsOnlyWhenAsked(t *testing.T) {
+	for _, withDiff := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := Diff(&b, changes(2, 5), DiffOptions{Format: "json", WithDiff: withDiff}); err != nil {
+			t.Fatal(err)
+		}
+		var recs []map[string]any
+		if err := json.Unmarshal(b.Bytes(), &recs); err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for _, r := range recs {
+			if _, ok := r["diff"]; ok {
+				got++
+			}
+		}
+		if want := map[bool]int{false: 0, true: 2}[withDiff]; got != want || len(recs) != 3 {
+			t.Errorf("WithDiff %v: %d of %d records have a diff, want %d of 3", withDiff, got, len(recs), want)
+		}
+	}
+}

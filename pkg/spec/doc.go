@@ -15,6 +15,7 @@
 //   - load.go: Load: files to a validated Tree
 //   - manifests.go: rule 12: a component's manifests
 //   - names.go: metadata names and namespaces of manifest objects
+//   - opaque.go: the open parts of documents (inline objects, Helm values, manifests) decoded from their syntax, not through CUE
 //   - pos.go: Pos, Diagnostic, Diagnostics
 //   - rules.go: rules 1, 2, 4, 5 and 6 on the tree
 //   - sops.go: rule 8: sops metadata, plaintext Secrets, secret references

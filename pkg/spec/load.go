@@ -274,7 +274,15 @@ type rawComponent struct {
 }
 
 func (l *loader) decodeComponent(f *specFile, doc document) {
-	data, u, ok := l.unify(f, doc, "#Component")
+	// Plain data (nearly every document) is decoded from its syntax and
+	// CUE checks only what the schema constrains; the rest goes through
+	// CUE whole.
+	checked := doc
+	whole, plain := toGo(doc.expr)
+	if plain {
+		checked.expr = stripComponent(doc.expr)
+	}
+	data, u, ok := l.unify(f, checked, "#Component")
 	pos := func(path string) Pos { return posAt(data, path, f.path) }
 	if !ok {
 		if name, err := data.LookupPath(cue.ParsePath("metadata.name")).String(); err == nil {
@@ -283,7 +291,7 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 		return
 	}
 	var raw rawComponent
-	if err := decodeJSON(u, &raw); err != nil {
+	if err := decodeComponentData(u, whole, plain, &raw); err != nil {
 		l.diags.errorf(doc.pos, "decode Component: %v", err)
 		return
 	}

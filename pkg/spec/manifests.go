@@ -163,13 +163,8 @@ func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostic
 			diags.errorf(d.pos, "manifest file holds a kcloud %s document; manifests are plain Kubernetes objects", d.kind)
 			continue
 		}
-		v := ctx.BuildExpr(d.expr, cue.Filename(file))
-		obj := map[string]any{}
-		if err := v.Err(); err != nil {
-			diags.errorf(d.pos, "%v", err)
-			continue
-		}
-		if err := decodeJSON(v, &obj); err != nil {
+		obj, err := decodeDoc(ctx, d, file)
+		if err != nil {
 			diags.errorf(d.pos, "%v", err)
 			continue
 		}
@@ -182,6 +177,20 @@ func manifestDocs(file string, docs []document, tabs *Tables) ([]Doc, Diagnostic
 		out = append(out, Doc{Object: obj, Pos: d.pos, Syntax: Syntax{node: d.expr, file: file}})
 	}
 	return out, diags
+}
+
+// decodeDoc decodes a manifest document: straight from its syntax when it
+// is plain data, through CUE otherwise.
+func decodeDoc(ctx *cue.Context, d document, file string) (map[string]any, error) {
+	if v, ok := toGo(d.expr); ok {
+		return v.(map[string]any), nil
+	}
+	v := ctx.BuildExpr(d.expr, cue.Filename(file))
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	obj := map[string]any{}
+	return obj, decodeJSON(v, &obj)
 }
 
 // ParseManifest parses fetched manifest bytes (a pinned URL) the way local
