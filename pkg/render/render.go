@@ -243,13 +243,23 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		if m.URL != "" && docs == nil {
 			r.partial[c.Name] = true
 		}
+		substitute := m.URL == ""
+		if m.SOPS != nil && len(docs) == len(m.Docs) {
+			// Decrypted values are used verbatim: substituted here, around them.
+			expanded := make([]spec.Doc, len(docs))
+			for i, d := range docs {
+				d.Object, _ = expandDecrypted(d.Object, m.Docs[i].Object, lookup, r.clashAt(d.Pos)).(map[string]any)
+				expanded[i] = d
+			}
+			docs, substitute = expanded, false
+		}
 		if len(m.Patches) > 0 && len(docs) > 0 {
 			var diags spec.Diagnostics
 			docs, diags = patchDocs(docs, m.Patches, func(v any, p spec.Pos) any { return expandValue(v, lookup, r.clashAt(p)) })
 			r.diags = append(r.diags, diags...)
 		}
 		for _, d := range docs {
-			add(d, m.URL == "")
+			add(d, substitute)
 		}
 	}
 	for _, d := range c.Objects {
