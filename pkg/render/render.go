@@ -239,19 +239,9 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		out = append(out, o)
 	}
 	for _, m := range c.Manifests {
-		docs := r.manifestDocs(m)
+		docs, substitute := r.expandSOPS(m, r.manifestDocs(m), lookup)
 		if m.URL != "" && docs == nil {
 			r.partial[c.Name] = true
-		}
-		substitute := m.URL == ""
-		if m.SOPS != nil && len(docs) == len(m.Docs) {
-			// Decrypted values are used verbatim: substituted here, around them.
-			expanded := make([]spec.Doc, len(docs))
-			for i, d := range docs {
-				d.Object, _ = expandDecrypted(d.Object, m.Docs[i].Object, lookup, r.clashAt(d.Pos)).(map[string]any)
-				expanded[i] = d
-			}
-			docs, substitute = expanded, false
 		}
 		if len(m.Patches) > 0 && len(docs) > 0 {
 			var diags spec.Diagnostics

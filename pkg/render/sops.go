@@ -188,6 +188,21 @@ func uniqueSorted(vals []string) []string {
 	return slices.Compact(out)
 }
 
+// expandSOPS substitutes a decrypted sops manifest's documents around its
+// decrypted values (expandDecrypted), and says whether the documents of m
+// are still to be substituted: those of any other local manifest are.
+func (r *renderer) expandSOPS(m spec.Manifest, docs []spec.Doc, lookup func(string) (string, bool)) ([]spec.Doc, bool) {
+	if m.SOPS == nil || len(docs) != len(m.Docs) {
+		return docs, m.URL == ""
+	}
+	expanded := make([]spec.Doc, len(docs))
+	for i, d := range docs {
+		d.Object, _ = expandDecrypted(d.Object, m.Docs[i].Object, lookup, r.clashAt(d.Pos)).(map[string]any)
+		expanded[i] = d
+	}
+	return expanded, false
+}
+
 // expandDecrypted substitutes the ${…}s of a decrypted sops manifest's
 // plaintext parts only: a value sops had encrypted is used verbatim, as
 // sops outputs it, so that a secret is never changed by kcloud and cannot
