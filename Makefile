@@ -61,7 +61,7 @@ test: lint cue-vet testbin
 # A failing input is saved under the package's testdata/fuzz/, where plain
 # `go test` runs it from then on: commit it as a regression case.
 FUZZTIME ?= 60s
-FUZZ_TARGETS := ./pkg/spec:FuzzLoad ./pkg/spec:FuzzParseManifest ./pkg/render:FuzzRender
+FUZZ_TARGETS := ./pkg/spec:FuzzLoad ./pkg/spec:FuzzParseManifest ./pkg/render:FuzzRender ./pkg/secret:FuzzDecrypt
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -16,13 +16,14 @@ import (
 // applyFlags are shared by apply and destroy.
 type applyFlags struct {
 	dryRun, wait, adopt, allowDataLoss, allowEmpty, allowMassPrune bool
-	timeout                                                        time.Duration
+	timeout, lockTimeout                                           time.Duration
 }
 
 func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "server-side dry run: show what would happen, change nothing")
 	cmd.Flags().BoolVar(&f.wait, "wait", true, "wait for each stack's objects to be healthy (kstatus) before the next stack")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", apply.DefaultTimeout, "how long to wait for each stack (never infinite)")
+	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", defaultLockTimeout, "how long to wait for an apply lock someone else holds and does not renew, before giving up (exit 1)")
 	cmd.Flags().BoolVar(&f.allowDataLoss, "allow-data-loss", false, "delete PersistentVolumeClaims, Namespaces, CRDs and detach-annotated objects when pruning, instead of detaching them")
 }
 
@@ -32,8 +33,16 @@ func addApplyFlags(cmd *cobra.Command, f *applyFlags) {
 // takes their lock over in seconds, as it would after 30 s.
 var lockDuration time.Duration
 
+// defaultLockTimeout bounds the wait for a lock whose holder stopped
+// renewing it: a Lease written with a long duration must not stall an
+// apply silently for as long.
+const defaultLockTimeout = 5 * time.Minute
+
 // options are the run's options; events are logged.
 func (f *applyFlags) options(g *globals) (apply.Options, error) {
+	if f.lockTimeout <= 0 {
+		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--lock-timeout %s: must be positive", f.lockTimeout))
+	}
 	if f.timeout <= 0 {
 		return apply.Options{}, withCode(exitUsage, fmt.Errorf("--timeout %s: must be positive (waits are never infinite; use --wait=false not to wait)", f.timeout))
 	}
@@ -46,8 +55,11 @@ func (f *applyFlags) options(g *globals) (apply.Options, error) {
 		AllowEmpty:     f.allowEmpty,
 		AllowMassPrune: f.allowMassPrune,
 		Redactor:       g.red,
-		Lock:           inventory.LockOptions{Holder: inventory.DefaultHolder(), Duration: lockDuration},
-		Events:         func(e apply.Event) { printer.LogEvent(g.log, e) },
+		Lock: inventory.LockOptions{Holder: inventory.DefaultHolder(), Duration: lockDuration, Timeout: f.lockTimeout,
+			Waiting: func(w inventory.LockWait) {
+				fmt.Fprintf(g.stderr, "kcloud: waiting: %s (--lock-timeout %s)\n", w, f.lockTimeout)
+			}},
+		Events: func(e apply.Event) { printer.LogEvent(g.log, e) },
 	}, nil
 }
 

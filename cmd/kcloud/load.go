@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
+	"unicode/utf8"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -123,26 +125,41 @@ func (l *loader) renderPlan(ctx context.Context, _ []string) error {
 	}
 	opts := *l.o.render
 	opts.Getenv = os.LookupEnv
-	opts.Decrypt = secret.Decrypt
+	opts.Decrypt = l.g.decrypt
 	opts.Fetcher = l.g.manifestFetcher(!l.o.vet)
 	if l.o.vet {
 		opts.Lenient = true
 	}
 	plan, diags := render.Render(ctx, l.s.tree, opts)
+	if plan != nil {
+		l.g.red.Add(plan.Unstructured()...)
+		l.g.red.AddValues(plan.Secrets...)
+	}
 	if l.o.vet {
 		l.s.plan = plan
 		l.s.diags = append(l.s.diags, diags...)
 		return nil
-	}
-	if plan != nil {
-		l.g.red.Add(plan.Unstructured()...)
-		l.g.red.AddValues(plan.Secrets...)
 	}
 	if diags.HasErrors() {
 		return l.report(diags, true)
 	}
 	l.s.plan, l.pending = plan, diags
 	return nil
+}
+
+// decrypt decrypts a sops file for the render, teaching the redactor each
+// value first (the base64 of a Secret's data decoded too): a render that
+// fails, or vet, may quote one in a diagnostic, and nothing is printed
+// before the redactor knows it.
+func (g *globals) decrypt(src []byte) ([]byte, error) {
+	plain, vals, err := secret.DecryptValues(src)
+	for _, v := range vals {
+		if dec, derr := base64.StdEncoding.DecodeString(v); derr == nil && len(dec) > 0 && utf8.Valid(dec) {
+			vals = append(vals, string(dec))
+		}
+	}
+	g.red.AddValues(vals...)
+	return plain, err
 }
 
 // connect builds the clients of an online load. For vet, naming a cluster

@@ -62,11 +62,13 @@ type globals struct {
 	// guard).
 	contextSet, allowOtherServer bool
 
+	// stdout and stderr write through red, which learns every value a
+	// sops file decrypts to as it is decrypted, and the plan's Secret
+	// values once it is rendered; log writes to stderr. All are built
+	// once per run.
 	stdout, stderr io.Writer
-	// log writes to stderr through red, which learns the plan's Secret
-	// values once it is rendered; both are built once per run.
-	log zerolog.Logger
-	red *redact.Redactor
+	log            zerolog.Logger
+	red            *redact.Redactor
 	// logOut is log's writer, for a command that draws live lines and
 	// must have log lines written above them (g.log.Output).
 	logOut io.Writer
@@ -74,12 +76,15 @@ type globals struct {
 
 // run executes kcloud with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr, red: redact.NewRedactor(nil)}
-	g.stdout = g.red.Writer(stdout) // what stdout prints is masked too (render --show-secrets uses cmd.OutOrStdout)
+	g := &globals{red: redact.NewRedactor(nil)}
+	// Every stream goes through the redactor, which learns each secret
+	// value as it is decrypted, before anything can quote it. Only
+	// render --show-secrets prints to the bare stdout (cmd.OutOrStdout).
+	g.stdout, g.stderr = g.red.Writer(stdout), g.red.Writer(stderr)
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetErr(g.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -187,9 +192,9 @@ func newLogger(g *globals) (zerolog.Logger, error) {
 	var w io.Writer
 	switch format {
 	case "json":
-		w = g.red.Writer(g.stderr)
+		w = g.stderr // redacting (run)
 	case "console":
-		w = consoleWriter(g.red.Writer(g.stderr), colorOK(g.stderr))
+		w = consoleWriter(g.stderr, colorOK(g.stderr))
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: use console or json", format)
 	}

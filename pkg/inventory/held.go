@@ -78,3 +78,48 @@ func Held(ctx context.Context, c kubernetes.Interface) (*HeldError, error) {
 	}
 	return heldError(cur, now, left), nil
 }
+
+// LockWait describes a Lease someone else holds that Acquire waits on.
+type LockWait struct {
+	Holder string
+	// RenewedAt is the holder's last renewal, by the holder's clock (zero
+	// when the Lease has none).
+	RenewedAt time.Time
+	// TakeOverAt is when, on our clock, the Lease is taken over unless
+	// its holder renews it first.
+	TakeOverAt time.Time
+}
+
+func newLockWait(lease *coordinationv1.Lease, takeOver time.Time) LockWait {
+	w := LockWait{TakeOverAt: takeOver}
+	if lease.Spec.HolderIdentity != nil {
+		w.Holder = *lease.Spec.HolderIdentity
+	}
+	if lease.Spec.RenewTime != nil {
+		w.RenewedAt = lease.Spec.RenewTime.Time
+	} else if lease.Spec.AcquireTime != nil {
+		w.RenewedAt = lease.Spec.AcquireTime.Time
+	}
+	return w
+}
+
+// String is the line a waiting apply prints.
+func (w LockWait) String() string {
+	renewed := "never renewed"
+	if !w.RenewedAt.IsZero() {
+		renewed = "not renewed since " + w.RenewedAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("the apply lock %s/%s is held by %s, %s; it will be taken over at %s unless renewed",
+		Namespace, LockName, w.Holder, renewed, w.TakeOverAt.UTC().Format(time.RFC3339))
+}
+
+// WaitTimeoutError is returned when a Lease someone else holds was neither
+// renewed nor expired within LockOptions.Timeout.
+type WaitTimeoutError struct {
+	LockWait
+	Timeout time.Duration
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("gave up waiting after %s (--lock-timeout): %s; if that run is gone, run 'kcloud unlock'", e.Timeout, e.LockWait)
+}

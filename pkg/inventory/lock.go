@@ -43,6 +43,12 @@ type LockOptions struct {
 	// Clock measures renewals and expiry; default the real clock. Tests
 	// inject a fake one.
 	Clock clock.WithTicker
+	// Timeout bounds the wait for a Lease someone else holds and does not
+	// renew: after it Acquire returns a *WaitTimeoutError. Zero waits
+	// until the Lease can be taken over.
+	Timeout time.Duration
+	// Waiting, when set, is told once who holds the Lease Acquire waits on.
+	Waiting func(LockWait)
 }
 
 // Lock is a held apply lock, renewed in the background until Release.
@@ -51,6 +57,8 @@ type Lock struct {
 	holder   string
 	duration time.Duration
 	clock    clock.WithTicker
+	timeout  time.Duration
+	waiting  func(LockWait)
 
 	mu sync.Mutex
 	// lease is the Lease as we last wrote it: its resourceVersion is the
@@ -96,7 +104,7 @@ func Acquire(ctx context.Context, c kubernetes.Interface, opts LockOptions) (*Lo
 		opts.Clock = clock.RealClock{}
 	}
 	l := &Lock{client: c, holder: opts.Holder, duration: opts.Duration, clock: opts.Clock,
-		lost: make(chan struct{}), done: make(chan struct{})}
+		timeout: opts.Timeout, waiting: opts.Waiting, lost: make(chan struct{}), done: make(chan struct{})}
 	lease, start, err := l.take(ctx)
 	if err != nil {
 		return nil, err
@@ -173,7 +181,8 @@ func (l *Lock) take(ctx context.Context) (*coordinationv1.Lease, time.Time, erro
 		cur, err := l.awaitExpiry(ctx)
 		if err != nil {
 			var held *HeldError
-			if errors.As(err, &held) {
+			var timedOut *WaitTimeoutError
+			if errors.As(err, &held) || errors.As(err, &timedOut) {
 				return nil, start, err
 			}
 			return nil, start, wrap(err)
@@ -225,6 +234,13 @@ func (l *Lock) awaitExpiry(ctx context.Context) (*coordinationv1.Lease, error) {
 	dur := leaseDuration(first)
 	observed := l.clock.Now()
 	poll := min(max(dur/10, 100*time.Millisecond), 2*time.Second)
+	if l.timeout > 0 {
+		poll = min(poll, l.timeout)
+	}
+	wait := newLockWait(first, observed.Add(dur))
+	if l.waiting != nil {
+		l.waiting(wait)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -248,6 +264,9 @@ func (l *Lock) awaitExpiry(ctx context.Context) (*coordinationv1.Lease, error) {
 		}
 		if l.clock.Since(observed) > dur {
 			return cur, nil
+		}
+		if l.timeout > 0 && l.clock.Since(observed) >= l.timeout {
+			return nil, &WaitTimeoutError{LockWait: wait, Timeout: l.timeout}
 		}
 	}
 }

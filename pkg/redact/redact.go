@@ -87,7 +87,8 @@ func (r *Redactor) AddValues(vals ...string) {
 }
 
 // rebuild makes the free-text replacer: every long value, its lines, its
-// base64 and its escaped forms (JSON, Go %q), longest first.
+// base64 and its escaped forms (JSON, Go %q, GitHub annotations), longest
+// first.
 func (r *Redactor) rebuild() {
 	seen := map[string]bool{}
 	var forms []string
@@ -110,6 +111,8 @@ func (r *Redactor) rebuild() {
 			add(jsonEscaped(s))
 			add(strconv.Quote(s)[1 : len(strconv.Quote(s))-1])
 			add(jsonEscaped(jsonEscaped(s)))
+			add(ghData.Replace(s))
+			add(ghProperty.Replace(s))
 		}
 		add(v)
 	}
@@ -125,6 +128,15 @@ func (r *Redactor) rebuild() {
 	}
 	r.r = strings.NewReplacer(pairs...)
 }
+
+// ghData and ghProperty are GitHub Actions' workflow command escaping, as
+// printer writes annotations: a value holding "%" or ":" appears so
+// (https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts,
+// escapeData and escapeProperty).
+var (
+	ghData     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
 
 // jsonEscaped is s as it appears inside a JSON string.
 func jsonEscaped(s string) string {

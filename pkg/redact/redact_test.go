@@ -101,13 +101,15 @@ func TestRedactor(t *testing.T) {
 
 func TestRedactorForms(t *testing.T) {
 	r := NewRedactor(nil)
-	r.AddValues("p@ss\"word-long", "q7Z", "731904216")
+	r.AddValues("p@ss\"word-long", "q7Z", "731904216", "a%b:c,d-long")
 	for _, tc := range []struct{ name, in, want string }{
 		{"long value", "auth failed for p@ss\"word-long here", "auth failed for *** here"},
 		{"JSON-escaped", `{"msg":"p@ss\"word-long"}`, `{"msg":"***"}`},
 		{"Go %q", `value "p@ss\"word-long"`, `value "***"`},
 		{"base64", "token " + b64("p@ss\"word-long"), "token ***"},
 		{"numeric", "port 731904216 open", "port *** open"},
+		{"GitHub annotation message", "::error file=x.yaml::got a%25b:c,d-long", "::error file=x.yaml::got ***"},
+		{"GitHub annotation property", "::error title=a%25b%3Ac%2Cd-long::x", "::error title=***::x"},
 		{"short quoted", `{"pin":"q7Z"}`, `{"pin":"***"}`},
 		{"short after colon", "pin: q7Z", "pin: ***"},
 		{"short after equals", "PIN=q7Z\n", "PIN=***\n"},

@@ -239,7 +239,7 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		out = append(out, o)
 	}
 	for _, m := range c.Manifests {
-		docs := r.manifestDocs(m)
+		docs, substitute := r.expandSOPS(m, r.manifestDocs(m), lookup)
 		if m.URL != "" && docs == nil {
 			r.partial[c.Name] = true
 		}
@@ -249,7 +249,7 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 			r.diags = append(r.diags, diags...)
 		}
 		for _, d := range docs {
-			add(d, m.URL == "")
+			add(d, substitute)
 		}
 	}
 	for _, d := range c.Objects {

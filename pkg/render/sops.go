@@ -4,8 +4,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -183,4 +186,64 @@ func uniqueSorted(vals []string) []string {
 	out := slices.Clone(vals)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// expandSOPS substitutes a decrypted sops manifest's documents around its
+// decrypted values (expandDecrypted), and says whether the documents of m
+// are still to be substituted: those of any other local manifest are.
+func (r *renderer) expandSOPS(m spec.Manifest, docs []spec.Doc, lookup func(string) (string, bool)) ([]spec.Doc, bool) {
+	if m.SOPS == nil || len(docs) != len(m.Docs) {
+		return docs, m.URL == ""
+	}
+	expanded := make([]spec.Doc, len(docs))
+	for i, d := range docs {
+		d.Object, _ = expandDecrypted(d.Object, m.Docs[i].Object, lookup, r.clashAt(d.Pos)).(map[string]any)
+		expanded[i] = d
+	}
+	return expanded, false
+}
+
+// expandDecrypted substitutes the ${…}s of a decrypted sops manifest's
+// plaintext parts only: a value sops had encrypted is used verbatim, as
+// sops outputs it, so that a secret is never changed by kcloud and cannot
+// pull the environment of whoever runs it into the cluster. placeholder
+// is the document as written, each encrypted value a zero placeholder
+// (spec.ParseManifest); a value that differs from it was encrypted. Keys
+// are never encrypted.
+func expandDecrypted(plain, placeholder any, lookup func(string) (string, bool), clash func(a, b, key string)) any {
+	switch p := plain.(type) {
+	case map[string]any:
+		ph, _ := placeholder.(map[string]any)
+		out := make(map[string]any, len(p))
+		from := make(map[string]string, len(p))
+		for _, k := range slices.Sorted(maps.Keys(p)) {
+			ek, _ := spec.Expand(k, lookup)
+			if prev, dup := from[ek]; dup {
+				clash(prev, k, ek)
+				continue
+			}
+			from[ek] = k
+			out[ek] = expandDecrypted(p[k], ph[k], lookup, clash)
+		}
+		return out
+	case []any:
+		ph, _ := placeholder.([]any)
+		out := make([]any, len(p))
+		for i, v := range p {
+			var pv any
+			if i < len(ph) {
+				pv = ph[i]
+			}
+			out[i] = expandDecrypted(v, pv, lookup, clash)
+		}
+		return out
+	case string:
+		if ps, ok := placeholder.(string); ok && ps == p {
+			s, _ := spec.Expand(p, lookup)
+			return s
+		}
+		return p
+	default:
+		return runtime.DeepCopyJSONValue(p)
+	}
 }

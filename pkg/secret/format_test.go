@@ -246,14 +246,6 @@ func TestDecryptKeySources(t *testing.T) {
 			}
 		})
 	}
-	t.Run("unreadable SOPS_AGE_KEY_FILE", func(t *testing.T) {
-		noKeys(t)
-		t.Setenv("SOPS_AGE_KEY_FILE", filepath.Join(t.TempDir(), "missing.txt"))
-		var k *KeyError
-		if _, err := Decrypt(enc); !errors.As(err, &k) || !strings.Contains(err.Error(), "missing.txt") {
-			t.Fatalf("Decrypt: err %v, want a *KeyError naming the file", err)
-		}
-	})
 }
 
 func TestTypedHidesValue(t *testing.T) {

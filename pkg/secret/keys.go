@@ -133,11 +133,17 @@ func parseIdentity(s string) (age.Identity, error) {
 	}
 }
 
+// dataKeySize is the length of sops' data key: AES-256, 32 random bytes
+// (https://github.com/getsops/sops/blob/v3.13.3/sops.go, GenerateDataKey).
+const dataKeySize = 32
+
 // dataKey decrypts the file's data key with the first age recipient entry
 // one of the identities opens. Each entry's enc is the data key encrypted
 // to that recipient, armored
 // (https://github.com/getsops/sops/blob/v3.13.3/age/keysource.go, Encrypt
-// and Decrypt).
+// and Decrypt). Only "no key at hand" is a *KeyError: a key source that
+// cannot be read, an entry that is not a valid age stanza or a data key of
+// the wrong length are errors of their own, which vet does not excuse.
 func dataKey(md *metadata) ([]byte, error) {
 	stanzas, err := md.ageKeys()
 	if err != nil {
@@ -145,33 +151,48 @@ func dataKey(md *metadata) ([]byte, error) {
 	}
 	ids, looked, idErr := identities()
 	if len(ids) == 0 {
+		if idErr != nil {
+			return nil, fmt.Errorf("read the age keys: %w", idErr)
+		}
 		msg := "no age identity found (looked in " + strings.Join(looked, ", ") + ")"
 		for _, env := range unsupportedKeyEnv {
 			if _, ok := os.LookupEnv(env); ok {
 				msg += "; " + env + " is set but not supported by kcloud"
 			}
 		}
-		if idErr != nil {
-			return nil, &KeyError{Err: fmt.Errorf("%s: %w", msg, idErr)}
-		}
 		return nil, &KeyError{Err: errors.New(msg)}
 	}
-	var errs []error
+	var noMatch, broken []error
 	for _, s := range stanzas {
-		r, err := age.Decrypt(armor.NewReader(strings.NewReader(s.Enc)), ids...)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("recipient %s: %w", s.Recipient, err))
-			continue
+		key, err := openStanza(s, ids)
+		var nm *age.NoIdentityMatchError
+		switch {
+		case err == nil:
+			return key, nil
+		case errors.As(err, &nm):
+			noMatch = append(noMatch, fmt.Errorf("recipient %s: %w", s.Recipient, err))
+		default:
+			broken = append(broken, fmt.Errorf("recipient %s: %w", s.Recipient, err))
 		}
-		key, err := io.ReadAll(r)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("recipient %s: %w", s.Recipient, err))
-			continue
-		}
-		return key, nil
 	}
-	if idErr != nil {
-		errs = append(errs, idErr)
+	if len(broken) > 0 || idErr != nil {
+		return nil, fmt.Errorf("decrypt the data key: %w", errors.Join(append(append(broken, noMatch...), idErr)...))
 	}
-	return nil, &KeyError{Err: errors.Join(errs...)}
+	return nil, &KeyError{Err: errors.Join(noMatch...)}
+}
+
+// openStanza decrypts one recipient's armored data key.
+func openStanza(s ageKey, ids []age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(armor.NewReader(strings.NewReader(s.Enc)), ids...)
+	if err != nil {
+		return nil, err
+	}
+	key, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("malformed age stanza: %w", err)
+	}
+	if len(key) != dataKeySize {
+		return nil, fmt.Errorf("the data key is %d bytes long, not %d: the file was not written by sops or is corrupt", len(key), dataKeySize)
+	}
+	return key, nil
 }

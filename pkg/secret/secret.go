@@ -34,35 +34,52 @@ const sopsKey = "sops"
 // Decrypt decrypts a SOPS-encrypted YAML stream (every document, the
 // format the sops CLI writes) and returns the plaintext YAML, without the
 // sops metadata. A missing or wrong key is a *KeyError; a MAC or a value
-// that does not verify is ErrIntegrity. Only age recipients, a single key
-// group and the value types str, int, float, bool and comment are
-// supported; anything else is an error naming it.
+// that does not verify is ErrIntegrity; any other error (a key file that
+// cannot be read, a malformed age stanza, a data key of the wrong length,
+// crypt rules sops refuses) names its cause. Only age recipients and a
+// single key group are supported; anything else is an error naming it.
 //
 // The format is sops v3.13.3's: the data key from age/keysource.go, the
 // values from aes/cipher.go, the walk and the MAC from sops.go, the YAML
 // layout from stores/yaml/store.go
 // (https://github.com/getsops/sops/tree/v3.13.3).
 func Decrypt(src []byte) ([]byte, error) {
+	plain, _, err := DecryptValues(src)
+	return plain, err
+}
+
+// DecryptValues is Decrypt that also returns the values it decrypted
+// (each as decrypted and as written to the plaintext, unsorted, with
+// duplicates), so that a caller can mask them before anything that might
+// quote them is printed. The values of a file that does not verify are
+// returned too: a caller masks them all the same.
+func DecryptValues(src []byte) ([]byte, []string, error) {
 	docs, md, err := load(src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key, err := dataKey(md)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w, err := newWalker(md, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, d := range docs {
 		if err := w.document(d); err != nil {
-			return nil, err
+			return nil, w.values, err
 		}
 	}
 	if err := w.verify(md); err != nil {
-		return nil, err
+		return nil, w.values, err
 	}
+	plain, err := encode(docs)
+	return plain, w.values, err
+}
+
+// encode writes the decrypted documents as sops writes plaintext YAML.
+func encode(docs []*yaml.Node) ([]byte, error) {
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(4) // sops' YAML store default (IndentDefault)
@@ -178,21 +195,44 @@ type ageKey struct {
 // otherKeyKinds are the master key kinds sops has besides age.
 var otherKeyKinds = []string{"kms", "gcp_kms", "azure_kv", "hc_vault", "hckms", "pgp"}
 
-// check refuses the features kcloud does not implement.
+// check refuses the features kcloud does not implement and the crypt
+// rules sops refuses: more than one of them in a file. With none, sops
+// leaves the keys ending in its default suffix unencrypted
+// (https://github.com/getsops/sops/blob/v3.13.3/stores/stores.go,
+// ToInternal; sops.go, DefaultUnencryptedSuffix).
 func (m *metadata) check() error {
 	switch {
 	case len(m.KeyGroups) > 1:
 		return fmt.Errorf("read sops metadata: %d key groups (shamir_threshold %d) are not supported by kcloud: use one group of age recipients", len(m.KeyGroups), m.ShamirThreshold)
-	case m.UnencryptedCommentRegex != "":
-		return errors.New("read sops metadata: unencrypted_comment_regex is not supported by kcloud")
-	case m.EncryptedCommentRegex != "":
-		return errors.New("read sops metadata: encrypted_comment_regex is not supported by kcloud")
+	}
+	var rules []string
+	for _, r := range []struct{ name, value string }{
+		{"encrypted_suffix", m.EncryptedSuffix}, {"unencrypted_suffix", m.UnencryptedSuffix},
+		{"encrypted_regex", m.EncryptedRegex}, {"unencrypted_regex", m.UnencryptedRegex},
+		{"encrypted_comment_regex", m.EncryptedCommentRegex}, {"unencrypted_comment_regex", m.UnencryptedCommentRegex},
+	} {
+		if r.value != "" {
+			rules = append(rules, r.name)
+		}
+	}
+	switch {
+	case len(rules) > 1:
+		return fmt.Errorf("read sops metadata: %s: sops allows only one crypt rule in a file", strings.Join(rules, ", "))
+	case len(rules) == 0:
+		m.UnencryptedSuffix = defaultUnencryptedSuffix
+	case m.UnencryptedCommentRegex != "" || m.EncryptedCommentRegex != "":
+		return fmt.Errorf("read sops metadata: %s is not supported by kcloud", rules[0])
 	}
 	if _, err := m.lastModified(); err != nil {
 		return fmt.Errorf("read sops metadata: lastmodified: %w", err)
 	}
 	return nil
 }
+
+// defaultUnencryptedSuffix is the suffix sops leaves unencrypted when a
+// file names no crypt rule
+// (https://github.com/getsops/sops/blob/v3.13.3/sops.go, DefaultUnencryptedSuffix).
+const defaultUnencryptedSuffix = "_unencrypted"
 
 // lastModified is the MAC's additional data: lastmodified as RFC 3339
 // (https://github.com/getsops/sops/blob/v3.13.3/stores/stores.go and

@@ -36,12 +36,15 @@ type walker struct {
 	gcm            func(nonce int) (cipher.AEAD, error)
 	mac            hash.Hash
 	unencRe, encRe *regexp.Regexp
+	// values are the decrypted values, as decrypted and as written to the
+	// plaintext: what an output must never show.
+	values []string
 }
 
 func newWalker(md *metadata, key []byte) (*walker, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, &KeyError{Err: fmt.Errorf("the data key: %w", err)}
+		return nil, fmt.Errorf("the data key: %w", err)
 	}
 	w := &walker{md: md, mac: sha512.New(), gcm: func(n int) (cipher.AEAD, error) { return cipher.NewGCMWithNonceSize(block, n) }}
 	if md.MACOnlyEncrypted {
@@ -223,6 +226,7 @@ func (w *walker) leaf(n *yaml.Node, path []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s (line %d): %v", ErrIntegrity, pathString(path), n.Line, err)
 		}
+		w.values = append(w.values, text)
 		if v, err = typed(text, typ); err != nil {
 			return fmt.Errorf("decrypt %s (line %d): %w", pathString(path), n.Line, err)
 		}
@@ -232,6 +236,7 @@ func (w *walker) leaf(n *yaml.Node, path []string) error {
 		}
 		plain.HeadComment, plain.LineComment, plain.FootComment = n.HeadComment, n.LineComment, n.FootComment
 		*n = plain
+		w.values = append(w.values, plain.Value)
 	} else if err := n.Decode(&v); err != nil {
 		return fmt.Errorf("decrypt %s (line %d): %w", pathString(path), n.Line, err)
 	}
@@ -274,20 +279,28 @@ func (w *walker) open(s, ad string) (text, typ string, err error) {
 	return string(plain), m[4], nil
 }
 
-// typed turns decrypted text into its value by the type sops recorded. Its
-// errors never contain the text: it is a secret.
+// typed turns decrypted text into its value by the type sops recorded, as
+// sops' cipher does (https://github.com/getsops/sops/blob/v3.13.3/aes/cipher.go,
+// Decrypt): bytes stay bytes, time is RFC 3339 text. Its errors never
+// contain the text: it is a secret.
 func typed(text, typ string) (any, error) {
 	var v any
 	var err error
 	switch typ {
 	case "str":
 		return text, nil
+	case "bytes":
+		return []byte(text), nil
 	case "int":
 		v, err = strconv.Atoi(text)
 	case "float":
 		v, err = strconv.ParseFloat(text, 64)
 	case "bool":
 		v, err = strconv.ParseBool(text)
+	case "time":
+		var t time.Time
+		err = t.UnmarshalText([]byte(text))
+		v = t
 	default:
 		return nil, fmt.Errorf("values of sops type %q are not supported by kcloud", typ)
 	}

@@ -18,7 +18,7 @@
 //   - opaque.go: the open parts of documents (inline objects, Helm values, manifests) decoded from their syntax, not through CUE
 //   - pos.go: Pos, Diagnostic, Diagnostics
 //   - rules.go: rules 1, 2, 4, 5 and 6 on the tree
-//   - sops.go: rule 8: sops metadata, plaintext Secrets, secret references
+//   - sops.go: rule 8: sops metadata, plaintext Secrets, ENC[…] values outside sops files, secret references
 //   - subst.go: rule 11: substitutions
 //   - tables.go: the SSOT tables, read from the schema
 //   - types.go: Tree, Cluster, Component

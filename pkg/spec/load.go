@@ -97,6 +97,7 @@ func LoadPartial(ctx context.Context, dirs []string) (*Tree, Diagnostics, error)
 		return nil, nil, fmt.Errorf("load specs: %w", err)
 	}
 	l.checkPlainSecrets()
+	l.checkEncryptedLiterals()
 	l.checkStray()
 	l.checkRules()
 	l.scanSubstitutions()

@@ -257,3 +257,68 @@ func (t *Tables) ParseSecretRef(name string) (secret, key string, ok bool) {
 	}
 	return m[1], m[len(m)-1], true
 }
+
+// checkEncryptedLiterals reports every value that looks encrypted by sops
+// (ENC[AES256_GCM,…]) outside a file render decrypts, a sops-encrypted
+// manifest of a component: in a file whose sops metadata is gone, or
+// written into objects, values or any other spec. Such a value is never
+// decrypted: kcloud would apply the ciphertext as the value (sops itself
+// refuses a file without metadata).
+func (l *loader) checkEncryptedLiterals() {
+	decrypted := map[string]bool{}
+	for _, c := range l.tree.Components {
+		for _, m := range c.Manifests {
+			if m.SOPS != nil {
+				decrypted[m.Path] = true
+			}
+		}
+	}
+	for _, f := range l.files {
+		if decrypted[f.abs] {
+			continue
+		}
+		meta, _ := readSOPS(f.path, f.src, f.docs)
+		for _, d := range f.docs {
+			l.encryptedLiterals(d.expr, "", f.path, meta != nil)
+		}
+	}
+}
+
+// encryptedPrefix starts every value sops encrypts
+// (https://github.com/getsops/sops/blob/v3.13.3/aes/cipher.go, Encrypt).
+const encryptedPrefix = "ENC[AES256_GCM,"
+
+// encryptedLiterals reports the ENC[…] strings under n, whose field path
+// is path.
+func (l *loader) encryptedLiterals(n ast.Node, path, file string, hasMeta bool) {
+	switch x := n.(type) {
+	case *ast.StructLit:
+		for _, el := range x.Elts {
+			if f, ok := el.(*ast.Field); ok && (path != "" || fieldLabel(f) != sopsKey) {
+				l.encryptedLiterals(f.Value, joinField(path, fieldLabel(f)), file, hasMeta)
+			}
+		}
+	case *ast.ListLit:
+		for i, el := range x.Elts {
+			l.encryptedLiterals(el, fmt.Sprintf("%s[%d]", path, i), file, hasMeta)
+		}
+	case *ast.BasicLit:
+		s, ok := stringValue(x)
+		if !ok || !strings.HasPrefix(strings.TrimSpace(s), encryptedPrefix) {
+			return
+		}
+		why := "this file has no sops metadata (no sops.mac)"
+		if hasMeta {
+			why = "this file is not a sops-encrypted manifest of a component"
+		}
+		l.diags.errorf(toPos(x.Pos(), file), "%s holds a sops-encrypted value (ENC[…]) but %s: it would never be decrypted, and the ciphertext applied as the value; "+
+			"keep secrets in a sops-encrypted manifest (sops encrypt) and use them with ${secret:NAME/KEY}", path, why)
+	}
+}
+
+func joinField(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
