@@ -26,20 +26,18 @@ type Object struct {
 	// Syntax locates the fields of an objects entry or manifest document;
 	// zero for what kcloud renders itself.
 	Syntax spec.Syntax
-	// Template is the chart template that rendered the object
-	// (postgresql/templates/primary/statefulset.yaml, or
-	// postgresql/crds/… for a CRD of the chart's crds/); empty for what no
-	// chart rendered. Hooks keep their helm.sh/hook* annotations: pkg/apply
-	// runs them around the chart's other objects.
-	Template string
-	// ChartCRD marks a CustomResourceDefinition of a chart's crds/
-	// directory: applied before the chart's other objects, upgraded like
-	// any object, never pruned (detached).
-	ChartCRD bool
 
 	// defaultNamespace is the component's namespace in this environment,
 	// given to namespaced objects that name none.
 	defaultNamespace string
+	// Template is the chart template that rendered the object
+	// (postgresql/templates/primary/statefulset.yaml, or a file of a
+	// chart's crds/); empty for what a chart did not render.
+	Template string
+	// ChartCRD marks a CustomResourceDefinition from a chart's crds/
+	// directory: applied before the chart's other objects, never pruned.
+	ChartCRD bool
+
 	// source says what rendered the object; rules 2 and 3 apply to what the
 	// user wrote.
 	source source
