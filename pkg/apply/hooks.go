@@ -59,30 +59,19 @@ func (h hook) where() string {
 	return fmt.Sprintf("%s (component %s)", h.Unstructured.GetName(), h.Component)
 }
 
-// isHook reports whether an object is a chart hook.
-func isHook(o render.Object) bool {
-	_, ok := o.GetAnnotations()[hookAnnotation]
-	return ok
-}
-
-// splitHooks takes the hooks out of a plan: the plan without them is
-// what is diffed, inventoried and pruned; the hooks, per stack, are run
-// around it. Test hooks are dropped. A hook kcloud cannot run (pre-delete,
-// post-rollback, …: there is no release to delete or roll back) is an
-// error naming its chart template, before anything is written.
+// splitHooks takes the hooks out of a plan (render.Result.WithoutHooks):
+// the plan without them is what is diffed, inventoried and pruned; the
+// hooks, per stack, are run around it. Test hooks are dropped. A hook
+// kcloud cannot run (pre-delete, post-rollback, …: there is no release to
+// delete or roll back) is an error naming its chart template, before
+// anything is written.
 func splitHooks(plan *render.Result) (*render.Result, map[string][]hook, error) {
-	if !slices.ContainsFunc(plan.WholePlan(), isHook) {
-		return plan, nil, nil
-	}
-	out := *plan
-	out.Stacks = make([]render.Stack, len(plan.Stacks))
 	hooks := map[string][]hook{}
 	var errs []error
-	for i, s := range plan.Stacks {
-		s.Objects = slices.Clone(s.Objects)
-		s.Objects = slices.DeleteFunc(s.Objects, func(o render.Object) bool {
-			if !isHook(o) {
-				return false
+	for _, s := range plan.Stacks {
+		for _, o := range s.Objects {
+			if !o.IsHook() {
+				continue
 			}
 			h, err := parseHook(o)
 			if err != nil {
@@ -90,19 +79,9 @@ func splitHooks(plan *render.Result) (*render.Result, map[string][]hook, error) 
 			} else if len(h.events) > 0 {
 				hooks[s.Name] = append(hooks[s.Name], h)
 			}
-			return true
-		})
-		out.Stacks[i] = s
+		}
 	}
-	return &out, hooks, errors.Join(errs...)
-}
-
-// WithoutHooks returns the plan without its chart hooks: what a diff of
-// it compares with the cluster (hooks are not kept in any inventory, and
-// most delete themselves once run).
-func WithoutHooks(plan *render.Result) *render.Result {
-	out, _, _ := splitHooks(plan)
-	return out
+	return plan.WithoutHooks(), hooks, errors.Join(errs...)
 }
 
 // parseHook reads an object's hook annotations. Without a delete policy a
