@@ -65,7 +65,7 @@ func TestAdoptHelmRelease(t *testing.T) {
 	if err := testenv.Shared(t).WriteKubeconfig(kubeconfig); err != nil {
 		t.Fatal(err)
 	}
-	testenv.HelmInstall(t, kubeconfig, ns, "demo", chart, nil)
+	_ = testenv.HelmInstall(t, kubeconfig, ns, "demo", chart, nil)
 	dyn := dynamic.NewForConfigOrDie(testenv.Shared(t).Config())
 	hc := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart",
@@ -81,7 +81,7 @@ func TestAdoptHelmRelease(t *testing.T) {
 		_ = helmCharts.Delete(ctx, "demo", metav1.DeleteOptions{})
 	})
 	s := chartStack(t, "l4-"+id, ns, docs...)
-	before := uids(t, dyn, s.Unstructured())
+	before := liveUIDs(t, c, dyn, s)
 
 	var mu sync.Mutex
 	var removals []string // DELETEs and POSTs, but the lock's and the inventory's (creates of a ConfigMap or Lease)
@@ -103,7 +103,7 @@ func TestAdoptHelmRelease(t *testing.T) {
 	if diff := cmp.Diff(wantRemovals, removals); diff != "" {
 		t.Errorf("deletes and creates (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(before, uids(t, dyn, s.Unstructured())); diff != "" {
+	if diff := cmp.Diff(before, liveUIDs(t, c, dyn, s)); diff != "" {
 		t.Errorf("uids (-before +after):\n%s", diff)
 	}
 	if _, err := helmCharts.Get(ctx, "demo", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -136,30 +136,6 @@ func containsRef(refs []change.Ref, ref change.Ref) bool {
 		}
 	}
 	return false
-}
-
-// uids reads the uid of each object.
-func uids(t *testing.T, dyn dynamic.Interface, objs []*unstructured.Unstructured) map[string]types.UID {
-	t.Helper()
-	out := map[string]types.UID{}
-	for _, o := range objs {
-		gvr := schema.GroupVersionResource{Version: "v1", Resource: strings.ToLower(o.GetKind()) + "s"}
-		if o.GetKind() == "PersistentVolumeClaim" {
-			gvr.Resource = "persistentvolumeclaims"
-		}
-		var live *unstructured.Unstructured
-		var err error
-		if o.GetKind() == "Namespace" {
-			live, err = dyn.Resource(gvr).Get(context.Background(), o.GetName(), metav1.GetOptions{})
-		} else {
-			live, err = dyn.Resource(gvr).Namespace(o.GetNamespace()).Get(context.Background(), o.GetName(), metav1.GetOptions{})
-		}
-		if err != nil {
-			t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-		out[o.GetKind()+"/"+o.GetName()] = live.GetUID()
-	}
-	return out
 }
 
 // TestPrunedHelmChartIsNotUninstalled: a HelmChart an earlier kcloud
