@@ -87,7 +87,9 @@ func (r *runner) findReleases(ctx context.Context) (map[helmRelease]releaseRecor
 	out := map[helmRelease]releaseRecords{}
 	for _, rel := range rels {
 		secrets, err := r.c.Typed.CoreV1().Secrets(rel.namespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,name=" + rel.name})
-		if err != nil && !apierrors.IsNotFound(err) {
+		if apierrors.IsForbidden(err) {
+			r.emit(Event{Type: Warning, Message: fmt.Sprintf("Helm release %s: its records cannot be read (%v): an existing release is not adopted", rel, err)})
+		} else if err != nil && !apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("helm release %s: read its records: %w", rel, err)
 		}
 		var rec releaseRecords
@@ -112,6 +114,10 @@ func (r *runner) findReleases(ctx context.Context) (map[helmRelease]releaseRecor
 func (r *runner) helmCharts(ctx context.Context) ([]*unstructured.Unstructured, error) {
 	list, err := r.c.Dynamic.Resource(helmChartsGVR).List(ctx, metav1.ListOptions{})
 	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		return nil, nil
+	}
+	if apierrors.IsForbidden(err) {
+		r.emit(Event{Type: Warning, Message: fmt.Sprintf("HelmCharts cannot be read (%v): a release K3s's helm-controller installed is not adopted", err)})
 		return nil, nil
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
@@ -167,8 +168,9 @@ func serverSideApply(ctx context.Context, res dynamic.ResourceInterface, u *unst
 // (https://github.com/helm/helm/blob/v4.3.2/pkg/kube/wait.go,
 // watchUntilReady). A failed Job's error ends with its pod's log tail.
 func (r *runner) awaitHook(ctx context.Context, res dynamic.ResourceInterface, h hook) error {
-	kind := h.GroupVersionKind()
-	if kind.Group != "" && kind.Group != "batch" || kind.Kind != "Job" && kind.Kind != "Pod" {
+	switch gk := h.GroupVersionKind().GroupKind(); gk {
+	case schema.GroupKind{Group: "batch", Kind: "Job"}, schema.GroupKind{Kind: "Pod"}:
+	default:
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
