@@ -23,10 +23,16 @@
 // change whose inventory lists exactly what it renders writes nothing: a
 // no-op apply costs what a diff costs. Unchanged objects are never sent.
 //
+// Charts' hooks are taken out of the plan and run around their chart
+// (pre-install/pre-upgrade before it, post-install/post-upgrade once it is
+// healthy), and an existing Helm release a chart component takes over is
+// adopted in place, its records removed without an uninstall.
+//
 // It reports progress as Events and returns a Result; it prints nothing.
 //
 // # Files
 //
+//   - adopt.go: adopting existing Helm releases in place; their records removed without an uninstall
 //   - charts.go: kinds a chart of the plan installs, deferred until served
 //   - dataloss.go: deleting detached objects with --allow-data-loss
 //   - destroy.go: Destroy: one stack through its inventory
@@ -34,6 +40,9 @@
 //   - event.go: Event, Outcome and Result: what Run reports
 //   - guard.go: the client that re-checks the lock before every delete
 //   - helmjob.go: waiting for HelmCharts' install Jobs; their failures
+//   - hooks.go: chart hooks taken out of the plan: events, weights, delete policies
+//   - hooks_crds.go: what pre hooks need first: the stack's Namespaces, the charts' crds/
+//   - hooks_run.go: running hooks around their chart: apply, await, delete by policy
 //   - partial.go: handing cli-utils only what changes (apply-time mutations); keepingInventory
 //   - primed.go: serving cli-utils' reads from the plan's reads
 //   - protect.go: detach annotations before pruning; reattaching detached objects

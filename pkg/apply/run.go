@@ -94,6 +94,13 @@ type runner struct {
 	// primed serves cli-utils the live objects the plan read.
 	primed *primedClient
 	res    *Result
+	// hooks are the chart hooks of each stack, taken out of the plan
+	// (hooks.go).
+	hooks map[string][]hook
+	// releases are the Helm releases the plan's charts take over, and
+	// adopted the planned objects that belong to them (adopt.go).
+	releases map[helmRelease]releaseRecords
+	adopted  map[change.Ref]helmRelease
 	// tallies derive each stack's summary from its events.
 	tallies map[string]*tally
 	// live are the live objects the plan read (nil: absent), by object;
@@ -115,7 +122,7 @@ func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts O
 		return nil, err
 	}
 	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{},
-		live: map[change.Ref]*unstructured.Unstructured{}, before: map[string][]change.Ref{}}, nil
+		live: map[change.Ref]*unstructured.Unstructured{}, before: map[string][]change.Ref{}, adopted: map[change.Ref]helmRelease{}}, nil
 }
 
 // emit hands an event to Options.Events, masked, and counts it in its
@@ -144,10 +151,18 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if plan, r.hooks, err = splitHooks(plan); err != nil {
+		return r.res, err
+	}
+	r.plan = plan
 	planned, err := diff.Run(ctx, c, plan, r.opts.diff())
 	if err != nil {
 		return r.res, err
 	}
+	if r.releases, err = r.findReleases(ctx); err != nil {
+		return r.res, err
+	}
+	r.markAdoptions(planned)
 	if err := r.checkPrunes(planned); err != nil {
 		return r.res, err
 	}

@@ -30,6 +30,14 @@ type Object struct {
 	// defaultNamespace is the component's namespace in this environment,
 	// given to namespaced objects that name none.
 	defaultNamespace string
+	// Template is the chart template that rendered the object
+	// (postgresql/templates/primary/statefulset.yaml, or a file of a
+	// chart's crds/); empty for what a chart did not render.
+	Template string
+	// ChartCRD marks a CustomResourceDefinition from a chart's crds/
+	// directory: applied before the chart's other objects, never pruned.
+	ChartCRD bool
+
 	// source says what rendered the object; rules 2 and 3 apply to what the
 	// user wrote.
 	source source
