@@ -65,13 +65,18 @@ func TestToGoAgreesWithCUE(t *testing.T) {
 		{"tagged floats go through CUE", "a: !!float 3\n", false},
 		{"bytes go through CUE", "a: !!binary aGVsbG8=\n", false},
 		{"ints beyond int64 go through CUE", "a: 9223372036854775808\n", false},
-		{"duplicate keys go through CUE", "a: 1\na: 1\n", false},
+		// parseYAML reports a duplicate key (one error, where it repeats)
+		// and drops the repeat, so what reaches toGo is plain data.
+		{"duplicate keys are reported by the parser, then plain", "a: 1\na: 1\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			docs, diags := parseYAML("x.yaml", []byte(tt.yaml))
 			if len(docs) != 1 {
 				t.Fatalf("parse: %d documents, %v", len(docs), diags)
+			}
+			if dup := strings.Contains(tt.name, "duplicate"); dup != diags.HasErrors() {
+				t.Errorf("parse errors %v, want errors: %v", diags, dup)
 			}
 			if got := checkToGo(t, tt.name, docs[0]); got != tt.plain {
 				t.Errorf("toGo decoded it: %v, want %v", got, tt.plain)
