@@ -30,10 +30,21 @@ type Object struct {
 	// defaultNamespace is the component's namespace in this environment,
 	// given to namespaced objects that name none.
 	defaultNamespace string
+	// Template is the chart template that rendered the object
+	// (postgresql/templates/primary/statefulset.yaml, or a file of a
+	// chart's crds/); empty for what a chart did not render.
+	Template string
+	// ChartCRD marks a CustomResourceDefinition from a chart's crds/
+	// directory: applied before the chart's other objects, never pruned.
+	ChartCRD bool
+
 	// source says what rendered the object; rules 2 and 3 apply to what the
 	// user wrote.
 	source source
 }
+
+// FromChart reports whether a Helm chart rendered the object.
+func (o Object) FromChart() bool { return o.source == sourceChart }
 
 // Generated reports whether kcloud rendered the object on its own (a
 // layer's namespace, the retained StorageClass) rather than a component.
@@ -47,7 +58,7 @@ type source int
 const (
 	sourceObject    source = iota // an objects entry or a manifest document
 	sourceGenerated               // kcloud's own namespaces and StorageClass
-	sourceHelm                    // the HelmChart of a helm source
+	sourceChart                   // a Helm chart's template or crds/ file
 	sourceStorage                 // the PVC of a storage entry
 )
 
@@ -197,4 +208,31 @@ type Options struct {
 	// Decrypt decrypts a sops-encrypted file in memory (secret.Decrypt).
 	// Nil decrypts nothing: every sops file is then undecryptable.
 	Decrypt func(src []byte) ([]byte, error)
+	// Charts returns the archives of the charts helm entries name. Nil
+	// renders no chart: each helm component is then partial, with a
+	// warning when Lenient and an error otherwise.
+	Charts ChartSource
+	// Strict makes a values key no chart reads an error, not a warning
+	// (vet --strict).
+	Strict bool
+}
+
+// ChartRef names one chart archive: a repository (empty for an OCI
+// reference), the chart's name or oci:// reference, and its version.
+type ChartRef struct {
+	Repo, Chart, Version string
+}
+
+// String is how messages name a chart: repo/chart@version.
+func (c ChartRef) String() string {
+	if c.Repo == "" {
+		return c.Chart + "@" + c.Version
+	}
+	return strings.TrimSuffix(c.Repo, "/") + "/" + c.Chart + "@" + c.Version
+}
+
+// ChartSource returns a pinned chart's archive (a .tgz). A cache behind it
+// keeps archives by sha256 and a lock file pins each ref to one.
+type ChartSource interface {
+	Chart(ctx context.Context, ref ChartRef) ([]byte, error)
 }

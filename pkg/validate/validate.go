@@ -128,6 +128,9 @@ func diagnostic(o render.Object, e fieldError) spec.Diagnostic {
 		p = o.Origin
 	}
 	msg := fmt.Sprintf("%s %s: %s: %s", o.GetKind(), o.GetName(), pathString(e.path), e.msg)
+	if o.Template != "" {
+		msg = "chart template " + o.Template + ": " + msg
+	}
 	return spec.Diagnostic{Pos: p, Severity: spec.SeverityError, Message: msg}
 }
 
