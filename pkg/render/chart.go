@@ -67,7 +67,7 @@ func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func
 	if lookups && !r.lookupWarned[c.Name] {
 		r.lookupWarned[c.Name] = true
 		r.diags = append(r.diags, spec.Diagnostic{Pos: h.Pos, Severity: spec.SeverityWarning,
-			Message: fmt.Sprintf("chart %s: %s call lookup, which reads nothing offline: what they render assumes the cluster holds none of what they look up", ref, strings.Join(lookupTemplates(ch), ", "))})
+			Message: fmt.Sprintf("chart %s: %s call lookup, which reads nothing offline: what it renders assumes the cluster holds none of what they look up", ref, strings.Join(lookupTemplates(ch), ", "))})
 	}
 	docs, err := chartDocs(files)
 	if err != nil {
@@ -112,6 +112,9 @@ func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 	// Loaded afresh each time: rendering prunes the disabled dependencies
 	// of the chart it is given.
 	ch, err := loader.LoadArchive(bytes.NewReader(a.body))
+	if err == nil && (ch.Name() != path.Base(ref.Chart) || ch.Metadata.Version != ref.Version) {
+		err = fmt.Errorf("the archive holds chart %s version %s", ch.Name(), ch.Metadata.Version)
+	}
 	if err != nil {
 		a.err = err
 		r.diags.Errorf(pos, "chart %s: load: %v", ref, err)
