@@ -39,13 +39,13 @@ stop_apiserver() {
 # manifest cache ($KCLOUD_MANIFEST_CACHE) filled offline: from the user's
 # own cache, from ../shared/upstream (the upstream files CI and development
 # machines have beside the project: manifests/, and Traefik's Middleware CRD,
-# the Cluster's schema source), then from the Go module proxy
-# (kubero-operator's module zip at v0.2.1 holds deploy/operator.yaml);
+# the Cluster's schema source); nothing is downloaded (tests never reach
+# the internet, and kubero-operator is not a Go module);
 # 'kcloud manifests add' checks each file against the pin in the tree.
 # Without the Kubero operator manifest, the copy leaves out the two Kubero
 # components and says why.
 specs_copy() {
-  local src=$1 dst=$2 user_cache json dir vet upstream
+  local src=$1 dst=$2 user_cache vet upstream
   user_cache=${KCLOUD_MANIFEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcloud/manifests}
   upstream=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/../shared/upstream
   export VPS_HOST=${VPS_HOST:-203.0.113.10} # the specs read it; no SSH happens here
@@ -62,17 +62,11 @@ specs_copy() {
   if [[ -f $upstream/crds/cluster/traefik.io_middlewares.yaml ]]; then
     "$kcloud" manifests add --specs "$dst" "$upstream/crds/cluster/traefik.io_middlewares.yaml" >/dev/null 2>&1 || true
   fi
-  json=$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod go mod download -json github.com/kubero-dev/kubero-operator@v0.2.1 2>/dev/null) || true
-  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
-  if [[ -n $dir && -f $dir/deploy/operator.yaml ]]; then
-    "$kcloud" manifests add --specs "$dst" "$dir/deploy/operator.yaml" >/dev/null
-  fi
   vet=$("$kcloud" vet "$dst" 2>/dev/null) || true # not piped into grep -q: with pipefail its early exit would race vet
   if grep -q 'operator.yaml: not in the manifest cache' <<<"$vet"; then
-    echo "note: the pinned Kubero operator manifest is not in the manifest cache and the Go module proxy did not serve it:" >&2
-    # The go command's error is a JSON string: its \n and \t are printed as
-    # the newline and indent they stand for.
-    printf '%b\n' "$(sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/\1/p' <<<"$json")" | sed 's/^\t*/  /' >&2
+    # kubero-operator is not a Go module, so the Go module proxy is no
+    # source for it: ../shared/upstream/manifests or the user's cache is.
+    echo "note: the pinned Kubero operator manifest is not in the manifest cache ($user_cache) nor in $upstream/manifests:" >&2
     echo "  running without specs/l2-platform/kubero-operator.yaml and kubero.yaml; fill the cache once with 'kcloud manifests fetch specs' (online) or 'kcloud manifests add FILE'" >&2
     rm "$dst/l2-platform/kubero-operator.yaml" "$dst/l2-platform/kubero.yaml" "$dst/l2-platform/secrets/kubero-secrets.sops.yaml"
   fi

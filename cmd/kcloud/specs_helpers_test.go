@@ -1,34 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/spec"
 )
-
-// moduleManifests are the URL manifests of specs/ that a Go module also
-// carries, byte for byte: the Go module proxy serves a repository at a tag
-// as a module zip, so tests (and 'make demo') can fill the manifest cache
-// from it without reaching anything else. Each file is checked against its
-// pin before use.
-var moduleManifests = []struct{ sha256, module, file string }{
-	{
-		// https://github.com/kubero-dev/kubero-operator/blob/v0.2.1/deploy/operator.yaml
-		sha256: "7908df4d0a4d6c2230bd7a8ee834134adc46b7010e4a1eb80301a1d235522a9e",
-		module: "github.com/kubero-dev/kubero-operator@v0.2.1",
-		file:   "deploy/operator.yaml",
-	},
-}
 
 // upstreamFiles are the URL manifests of specs/ that ../shared/upstream
 // holds outside its manifests/ folder (sharedManifest), as upstream
@@ -63,48 +45,6 @@ var developerCache = func() string {
 	return dir
 }()
 
-// moduleFiles memoizes what the Go module proxy gave (or why not), once
-// per test binary.
-var moduleFiles struct {
-	once  sync.Once
-	files map[string][]byte // by sha256
-	why   map[string]string // by sha256, when missing
-}
-
-func downloadModuleManifests() {
-	moduleFiles.files, moduleFiles.why = map[string][]byte{}, map[string]string{}
-	for _, m := range moduleManifests {
-		body, err := moduleFile(m.module, m.file)
-		switch {
-		case err != nil:
-			moduleFiles.why[m.sha256] = err.Error()
-		case cache.Sum(body) != m.sha256:
-			moduleFiles.why[m.sha256] = fmt.Sprintf("%s in %s has sha256 %s, not the pinned %s", m.file, m.module, cache.Sum(body), m.sha256)
-		default:
-			moduleFiles.files[m.sha256] = body
-		}
-	}
-}
-
-// moduleFile reads file from module (path@version), downloaded through the
-// Go module proxy into the module cache.
-func moduleFile(module, file string) ([]byte, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", module)
-	cmd.Dir = os.TempDir() // outside kcloud's module
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, runErr := cmd.Output()
-	var res struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Errorf("go mod download %s: %v %s", module, runErr, strings.TrimSpace(stderr.String()))
-	}
-	if res.Error != "" {
-		return nil, fmt.Errorf("go mod download %s: %s", module, res.Error)
-	}
-	return os.ReadFile(filepath.Join(res.Dir, filepath.FromSlash(file)))
-}
-
 // sharedManifests is where the upstream files beside the project keep
 // pinned manifests as upstream ships them (CI and development machines
 // have ../shared/upstream; a user's clone may not).
@@ -124,8 +64,10 @@ func sharedManifest(sum string) ([]byte, bool) {
 
 // specsManifestCache points KCLOUD_MANIFEST_CACHE at a fresh cache for the
 // test holding every URL manifest dir pins, from offline sources only: the
-// developer's own cache, the upstream files beside the project, then the Go
-// module proxy. It returns why a pin could not be had ("" when all were).
+// developer's own cache, then the upstream files beside the project; nothing
+// is downloaded (tests never reach the internet, and the one manifest
+// specs/ pins from GitHub, kubero-operator's, is not a Go module, so the Go
+// module proxy is no source for it). It returns why a pin could not be had ("" when all were).
 func specsManifestCache(t testing.TB, dir string) (missing string) {
 	t.Helper()
 	tree, diags, err := spec.Load(context.Background(), []string{dir})
@@ -134,7 +76,6 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 	}
 	c := cache.Dir{Path: t.TempDir()}
 	t.Setenv(cache.EnvDir, c.Path)
-	moduleFiles.once.Do(downloadModuleManifests)
 	var why []string
 	for _, p := range cache.Pins(tree) {
 		body, ok, _ := cache.Dir{Path: developerCache}.Get(p.SHA256)
@@ -145,14 +86,7 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 			body, ok = upstreamFile(p.SHA256)
 		}
 		if !ok {
-			body, ok = moduleFiles.files[p.SHA256]
-		}
-		if !ok {
-			reason := moduleFiles.why[p.SHA256]
-			if reason == "" {
-				reason = "no Go module carries it"
-			}
-			why = append(why, fmt.Sprintf("%s is not in the manifest cache (%s) nor in %s, and %s", p.URL, developerCache, sharedManifests, reason))
+			why = append(why, fmt.Sprintf("%s is not in the manifest cache (%s) nor in %s", p.URL, developerCache, sharedManifests))
 			continue
 		}
 		if err := c.Put(p.SHA256, body); err != nil {
