@@ -92,7 +92,7 @@ func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error
 	if f.readOnly {
 		opts.ReadOnly = diff.ReadOnlyAlways
 	}
-	out, err := diff.Run(ctx, s.c, s.plan, opts)
+	out, err := diff.Run(ctx, s.c, s.plan.WithoutHooks(), opts) // hooks are run by apply, never kept
 	if err != nil {
 		return withCode(exitDiffErr, g.red.Error(err))
 	}

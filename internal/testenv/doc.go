@@ -9,10 +9,13 @@
 // # Files
 //
 //   - apiserver.go: the shared kube-apiserver + etcd (envtest), kubeconfigs, Run
+//   - chartrepo.go: ChartRepo: an HTTPS Helm chart repository on loopback (the upstream chart archives, test charts)
 //   - crds.go: the CRDs the test API server serves: K3s's and cert-manager's, from their Go modules
 //   - faultproxy.go: FaultProxy: faults, latency, outages and request counts between kcloud and the API server
 //   - faultproxy_hook.go: hooks that run at the Nth matching request
 //   - helm.go: a stand-in for K3s's Helm controller: install Jobs and their outcomes
+//   - helmsdk.go: HelmInstall: a release installed with the Helm SDK's own install action
+//   - jobs.go: JobController: a stand-in Job controller and kubelet that end Jobs as a test says
 //   - k3s.go: a stand-in K3s installer and k3s binary that record what ran: installs, snapshots, cluster resets, uninstalls, the init system
 //   - sshd.go: a real OpenSSH sshd on loopback, host and client keys; cutting its connections
 package testenv

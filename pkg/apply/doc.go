@@ -16,10 +16,16 @@
 // (keepingInventory): cli-utils applies one object at a time, and
 // re-applying a thousand no-ops would cost a thousand round trips.
 //
+// Charts' hooks are taken out of the plan and run around their chart
+// (pre-install/pre-upgrade before it, post-install/post-upgrade once it is
+// healthy), and an existing Helm release a chart component takes over is
+// adopted in place, its records removed without an uninstall.
+//
 // It reports progress as Events and returns a Result; it prints nothing.
 //
 // # Files
 //
+//   - adopt.go: adopting existing Helm releases in place; their records removed without an uninstall
 //   - charts.go: kinds a chart of the plan installs, deferred until served
 //   - dataloss.go: deleting detached objects with --allow-data-loss
 //   - destroy.go: Destroy: one stack through its inventory
@@ -27,6 +33,9 @@
 //   - event.go: Event, Outcome and Result: what Run reports
 //   - guard.go: the client that re-checks the lock before every delete
 //   - helmjob.go: waiting for HelmCharts' install Jobs; their failures
+//   - hooks.go: chart hooks taken out of the plan: events, weights, delete policies
+//   - hooks_crds.go: what pre hooks need first: the stack's Namespaces, the charts' crds/
+//   - hooks_run.go: running hooks around their chart: apply, await, delete by policy
 //   - partial.go: handing cli-utils only what changes; keepingInventory
 //   - primed.go: serving cli-utils' reads from the plan's reads
 //   - protect.go: detach annotations before pruning; reattaching detached objects

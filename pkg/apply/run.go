@@ -89,6 +89,13 @@ type runner struct {
 	// primed serves cli-utils the live objects the plan read.
 	primed *primedClient
 	res    *Result
+	// hooks are the chart hooks of each stack, taken out of the plan
+	// (hooks.go).
+	hooks map[string][]hook
+	// releases are the Helm releases the plan's charts take over, and
+	// adopted the planned objects that belong to them (adopt.go).
+	releases map[helmRelease]releaseRecords
+	adopted  map[change.Ref]helmRelease
 	// tallies derive each stack's summary from its events.
 	tallies map[string]*tally
 }
@@ -101,7 +108,7 @@ func newRunner(ctx context.Context, c *kube.Clients, plan *render.Result, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{}}, nil
+	return &runner{c: c, opts: opts, plan: plan, health: checker, res: &Result{DryRun: opts.DryRun}, tallies: map[string]*tally{}, adopted: map[change.Ref]helmRelease{}}, nil
 }
 
 // emit hands an event to Options.Events, masked, and counts it in its
@@ -128,10 +135,18 @@ func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if plan, r.hooks, err = splitHooks(plan); err != nil {
+		return r.res, err
+	}
+	r.plan = plan
 	planned, err := diff.Run(ctx, c, plan, r.opts.diff())
 	if err != nil {
 		return r.res, err
 	}
+	if r.releases, err = r.findReleases(ctx); err != nil {
+		return r.res, err
+	}
+	r.markAdoptions(planned)
 	if err := r.checkPrunes(planned); err != nil {
 		return r.res, err
 	}

@@ -22,7 +22,7 @@ import (
 func (r *runner) stack(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	start := time.Now()
 	r.emit(Event{Type: StackStarted, Stack: s.Name, Message: fmt.Sprintf("%d objects", len(s.Objects))})
-	return r.finish(s.Name, start, r.stackPasses(ctx, s, planned))
+	return r.finish(s.Name, start, r.withHooks(ctx, s, planned, func() error { return r.stackPasses(ctx, s, planned) }))
 }
 
 // finish ends a stack: its summary, derived from its events, goes into the
@@ -80,6 +80,7 @@ func (r *runner) replanAndApply(ctx context.Context, s render.Stack) error {
 	if err != nil {
 		return err
 	}
+	r.markAdoptions(planned)
 	r.prime(planned)
 	return r.apply(ctx, s, planned)
 }
@@ -90,12 +91,18 @@ func (r *runner) replanAndApply(ctx context.Context, s render.Stack) error {
 func (r *runner) apply(ctx context.Context, s render.Stack, planned *diff.Result) error {
 	changes := planned.Stack(s.Name)
 	local := refsOf(s)
-	if !slices.ContainsFunc(changes, diff.Change.Changed) && sameRefs(planned.Inventories[s.Name].Objects, local) {
+	if !slices.ContainsFunc(changes, diff.Change.Changed) && sameRefs(planned.Inventories[s.Name].Objects, local) && !r.takesOver(s) {
 		r.tallies[s.Name].noOp = true
 		for _, ch := range changes {
 			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ch.Ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 		}
 		return r.waitAll(ctx, s, local)
+	}
+	if err := r.adopt(ctx, s, changes); err != nil {
+		return err
+	}
+	if err := r.releaseHelmCharts(ctx, changes); err != nil {
+		return err
 	}
 	if !r.opts.AllowDataLoss {
 		if err := r.protect(ctx, changes); err != nil {

@@ -26,12 +26,12 @@ import (
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
-// Helm's hook annotation, and the hooks kcloud never applies: a chart's
-// tests (`helm test`), which Helm itself never installs either.
+// The hooks kcloud never applies: a chart's tests (`helm test`), which
+// Helm itself never installs either
+// (https://github.com/helm/helm/blob/v4.3.2/pkg/release/v1/hook.go).
 const (
-	HookAnnotation = "helm.sh/hook"
-	hookTest       = "test"
-	hookTestOld    = "test-success"
+	hookTest    = "test"
+	hookTestOld = "test-success"
 )
 
 // chartArchive is one fetched chart: its archive, or why there is none.
@@ -227,7 +227,7 @@ func parseDocs(name, content string) ([]*unstructured.Unstructured, error) {
 
 // isTestHook reports whether u is a `helm test` hook.
 func isTestHook(u *unstructured.Unstructured) bool {
-	for _, h := range strings.Split(u.GetAnnotations()[HookAnnotation], ",") {
+	for _, h := range strings.Split(u.GetAnnotations()[hookAnnotation], ",") {
 		if h = strings.TrimSpace(h); h == hookTest || h == hookTestOld {
 			return true
 		}

@@ -14,6 +14,7 @@
 //   - domains.go: rule 7: platform domains
 //   - expand.go: substitutions in values and objects
 //   - fetch.go: HTTPFetcher: pinned manifests checked against their sha256
+//   - hooks.go: chart hooks: IsHook, Result.WithoutHooks (what diff and status compare)
 //   - order.go: namespace merging and apply order
 //   - patch.go: patches of pinned URL manifests, with kustomize's libraries
 //   - plan.go: Result helpers, Selection, stack names

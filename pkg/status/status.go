@@ -59,6 +59,7 @@ func (r *Report) Healthy() bool {
 // Run reports on each rendered stack of the plan. It diffs the plan once
 // and reads each stack's objects' health from what its inventory lists.
 func Run(ctx context.Context, c *kube.Clients, plan *render.Result, opts diff.Options) (*Report, error) {
+	plan = plan.WithoutHooks() // apply runs them; they are kept nowhere
 	planned, err := diff.Run(ctx, c, plan, opts)
 	if err != nil {
 		return nil, err
