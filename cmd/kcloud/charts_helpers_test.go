@@ -43,3 +43,40 @@ func specsChartCache(t testing.TB, tree *spec.Tree, dir string, c cache.Dir) {
 		}
 	}
 }
+
+// testdataChartCache points KCLOUD_MANIFEST_CACHE at a fresh cache holding
+// the charts written for the tests (testdata/charts), which the testdata
+// trees' lock files pin.
+func testdataChartCache(t testing.TB) {
+	t.Helper()
+	c := cache.Dir{Path: t.TempDir()}
+	t.Setenv(cache.EnvDir, c.Path)
+	files, err := filepath.Glob(filepath.Join(moduleRoot, "testdata", "charts", "*.tgz"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("testdata/charts: %v %v", files, err)
+	}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Put(cache.Sum(body), body); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sharedChartSource serves the charts tree uses from sharedCharts,
+// pinned by a fresh lock file (not the tree's own): for renders of specs/
+// itself. A test without the archives is skipped, and says so.
+func sharedChartSource(t testing.TB, tree *spec.Tree) *cache.Charts {
+	t.Helper()
+	dir := t.TempDir()
+	c := cache.Dir{Path: filepath.Join(dir, "cache")}
+	specsChartCache(t, tree, dir, c)
+	lock, err := cache.ReadLock(filepath.Join(dir, cache.LockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cache.Charts{Dir: c, Lock: lock}
+}

@@ -67,7 +67,7 @@ func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func
 	if lookups && !r.lookupWarned[c.Name] {
 		r.lookupWarned[c.Name] = true
 		r.diags = append(r.diags, spec.Diagnostic{Pos: h.Pos, Severity: spec.SeverityWarning,
-			Message: fmt.Sprintf("chart %s: %s call lookup, which reads nothing offline: what it renders assumes the cluster holds none of what they look up", ref, strings.Join(lookupTemplates(ch), ", "))})
+			Message: fmt.Sprintf("chart %s: %s calls lookup, which reads nothing offline: what it renders assumes the cluster holds none of what it looks up", ref, strings.Join(lookupTemplates(ch), ", "))})
 	}
 	docs, err := chartDocs(files)
 	if err != nil {

@@ -166,7 +166,11 @@ const dependsOnAnnotation = "config.kubernetes.io/depends-on"
 func addDependsOn(t *spec.Tree, s *Stack) {
 	byComponent := map[string][]string{}
 	for _, o := range s.Objects {
-		byComponent[o.Component] = append(byComponent[o.Component], objectRef(o))
+		// A chart's hooks are run around it, in no inventory: nothing
+		// can wait for them through cli-utils.
+		if !o.IsHook() {
+			byComponent[o.Component] = append(byComponent[o.Component], objectRef(o))
+		}
 	}
 	for _, o := range s.Objects {
 		c := t.Component(o.Component)
