@@ -98,3 +98,57 @@ func TestRenderChart(t *testing.T) {
 		t.Errorf("partial (-want +got):\n%s", diff)
 	}
 }
+
+// TestChartValuesChecks: values are checked against the chart's
+// values.schema.json (errors) and against the keys the chart reads
+// (warnings naming the nearest key; errors when strict), at each key's
+// line; maps the chart passes through whole are not looked into.
+func TestChartValuesChecks(t *testing.T) {
+	ref := ChartRef{Repo: "https://charts.example.com", Chart: "app", Version: "1.0.0"}
+	charts := testCharts{ref: buildChart(t, "app", "1.0.0", map[string]string{
+		"values.yaml":        "replicas: 1\npodAnnotations: {}\nimage: {repository: nginx, tag: \"1.27\"}\n",
+		"values.schema.json": `{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}`,
+		"templates/cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata: {name: app}
+data:
+  replicas: {{ .Values.replicas | quote }}
+  image: {{ .Values.image.repository }}:{{ .Values.image.tag }}
+  {{- with .Values.extra }}
+  extra: {{ .mode | quote }}
+  {{- end }}
+`,
+	})}
+	for _, tc := range []struct {
+		name   string
+		values string
+		strict bool
+		want   []string
+	}{
+		{name: "known keys and pass-through maps", values: "{replicas: 2, podAnnotations: {a.b/c: d}, extra: {mode: x}}"},
+		{name: "schema", values: "{replicas: 0}", want: []string{
+			"error: values replicas: minimum: got 0, want 1 (values.schema.json of chart app 1.0.0)"}},
+		{name: "misspelt key", values: "{image: {repositry: x}}", want: []string{
+			"warning: values key image.repositry: chart app 1.0.0 reads no such key (not in its values.yaml, its subcharts' or its templates); the nearest is image.repository"}},
+		{name: "strict", values: "{replicaz: 2}", strict: true, want: []string{
+			"error: values key replicaz: chart app 1.0.0 reads no such key (not in its values.yaml, its subcharts' or its templates); the nearest is replicas"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tree := load(t, map[string]string{"app.yaml": helmComponent("app", "L2", `    repo: https://charts.example.com
+    chart: app
+    version: 1.0.0
+    values: `+tc.values+"\n")})
+			_, diags := Render(context.Background(), tree, Options{Charts: charts, Strict: tc.strict})
+			var got []string
+			for _, d := range diags {
+				if d.Pos.Line != 11 {
+					t.Errorf("%v: not at the values' line 11", d)
+				}
+				got = append(got, fmt.Sprintf("%s: %s", d.Severity, d.Message))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

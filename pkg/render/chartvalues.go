@@ -13,6 +13,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	commonutil "helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -121,7 +123,7 @@ func validateSchema(schemaJSON []byte, values map[string]any) []schemaError {
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			out = append(out, schemaError{path: e.InstanceLocation, msg: e.ErrorKind.LocalizedString(nil)})
+			out = append(out, schemaError{path: e.InstanceLocation, msg: e.ErrorKind.LocalizedString(english)})
 			return
 		}
 		for _, c := range e.Causes {
@@ -131,6 +133,9 @@ func validateSchema(schemaJSON []byte, values map[string]any) []schemaError {
 	walk(ve)
 	return out
 }
+
+// english prints schema errors.
+var english = message.NewPrinter(language.English)
 
 // valuesRef finds the value paths templates read: .Values.a.b, $.Values.a.
 var valuesRef = regexp.MustCompile(`\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)`)
