@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -279,18 +280,52 @@ func TestPlaintextSecretFailsVet(t *testing.T) {
 }
 
 // TestVetSpecsWithoutKey: specs/ vets with no key at all (a pull request
-// from a fork), warning that encrypted values went unchecked and that the
-// files are encrypted to the demo key alone.
+// from a fork), warning that encrypted values went unchecked; its files are
+// encrypted to the demo key alone, which the Cluster's demo field accepts,
+// so the summary says so once instead of a warning per file.
 func TestVetSpecsWithoutKey(t *testing.T) {
 	noKeys(t)
 	code, stdout, stderr := kcloud(t, "vet", filepath.Join(moduleRoot, "specs"))
 	if code != exitOK {
 		t.Fatalf("vet specs/ without a key: exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"its encrypted values were not checked", "encrypted to the public demo key"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("vet specs/ without a key does not warn %q:\n%s", want, stdout)
-		}
+	if want := "its encrypted values were not checked"; !strings.Contains(stdout, want) {
+		t.Errorf("vet specs/ without a key does not warn %q:\n%s", want, stdout)
+	}
+	if strings.Contains(stdout, "encrypted to the public demo key") {
+		t.Errorf("vet warns file by file about the demo key although cluster.yaml says specs/ is a demo:\n%s", stdout)
+	}
+	if want := "cluster.yaml:36:9: a demo: 6 sops file(s) encrypted to the public demo key alone"; !strings.Contains(stderr, want) {
+		t.Errorf("vet's summary does not say %q:\n%s", want, stderr)
+	}
+}
+
+// TestDemoKeyWarnsWithoutDemo: a tree that does not say it is a demo gets
+// a warning for each file encrypted to the public demo key alone.
+func TestDemoKeyWarnsWithoutDemo(t *testing.T) {
+	noKeys(t)
+	dir := filepath.Join(t.TempDir(), "specs")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(moduleRoot, "specs"))); err != nil {
+		t.Fatal(err)
+	}
+	cl := filepath.Join(dir, "cluster.yaml")
+	b, err := os.ReadFile(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := slices.DeleteFunc(strings.SplitAfter(string(b), "\n"), func(l string) bool { return strings.HasPrefix(l, "  demo:") })
+	if err := os.WriteFile(cl, []byte(strings.Join(kept, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := kcloud(t, "vet", dir)
+	if code != exitOK {
+		t.Fatalf("vet: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stdout, "warning: encrypted to the public demo key (hack/demo.agekey) alone"); n != 6 {
+		t.Errorf("%d demo-key warnings, want one per sops file (6):\n%s", n, stdout)
+	}
+	if strings.Contains(stderr, "a demo:") {
+		t.Errorf("the summary calls a tree without demo: a demo:\n%s", stderr)
 	}
 }
 

@@ -58,6 +58,9 @@ Exit 0 valid, 1 invalid, 2 usage/IO.`,
 			if flags.output.value == "text" {
 				fmt.Fprintf(g.stderr, "specs are valid: %d component(s), %d environment(s), %d object(s), %d warning(s)\n",
 					len(tree.Components), len(tree.Cluster.Environments), objects, warns)
+				if n := tree.DemoFiles(); n > 0 && tree.Cluster.Demo != "" {
+					fmt.Fprintf(g.stderr, "%s: a demo: %d sops file(s) encrypted to the public demo key alone, which anyone can decrypt\n", tree.Cluster.DemoPos, n)
+				}
 			}
 			return nil
 		},

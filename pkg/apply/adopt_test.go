@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/apply"
@@ -158,4 +160,43 @@ func uids(t *testing.T, dyn dynamic.Interface, objs []*unstructured.Unstructured
 		out[o.GetKind()+"/"+o.GetName()] = live.GetUID()
 	}
 	return out
+}
+
+// TestPrunedHelmChartIsNotUninstalled: a HelmChart an earlier kcloud
+// rendered, which helm-controller holds with its finalizer, is pruned
+// when no component renders it any more: its finalizer is removed first,
+// so the HelmChart is gone at once and no uninstall could run — the
+// release's objects (here a ConfigMap it installed) stay.
+func TestPrunedHelmChartIsNotUninstalled(t *testing.T) {
+	c, opts, id := setup(t)
+	ns := "oldchart-" + id
+	ctx := context.Background()
+	hcDoc := "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata: {name: old-" + id + ", namespace: kube-system}\nspec: {chart: demo, targetNamespace: NS}"
+	released := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-release, namespace: NS}\ndata: {a: b}"
+	if _, err := apply.Run(ctx, c, plan(stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc+"\n---\n"+hcDoc)), opts); err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(testenv.Shared(t).Config())
+	helmCharts := dyn.Resource(schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}).Namespace("kube-system")
+	// helm-controller adds its finalizer and installs the release.
+	if _, err := helmCharts.Patch(ctx, "old-"+id, types.MergePatchType, []byte(`{"metadata":{"finalizers":["wrangler.cattle.io/on-helm-chart-remove"]}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = helmCharts.Patch(ctx, "old-"+id, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+	})
+	cs := kubernetes.NewForConfigOrDie(testenv.Shared(t).Config())
+	rel := stack(t, "", ns, released).Objects[0]
+	if _, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: rel.GetName(), Namespace: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Run(ctx, c, plan(stack(t, "l4-"+id, ns, nsDoc+"\n---\n"+cmDoc)), opts); err != nil {
+		t.Fatal(err)
+	}
+	if hc, err := helmCharts.Get(ctx, "old-"+id, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the pruned HelmChart is still there (finalizers %v): %v", hc.GetFinalizers(), err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, rel.GetName(), metav1.GetOptions{}); err != nil {
+		t.Errorf("the release's object: %v", err)
+	}
 }

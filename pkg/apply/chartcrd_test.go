@@ -67,8 +67,7 @@ func TestChartCRDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ext := apiextensionsclient.NewForConfigOrDie(testenv.Shared(t).Config())
-	crd, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(), "widgets."+group, metav1.GetOptions{})
-	if err != nil {
+	if _, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(), "widgets."+group, metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got := order()
@@ -82,7 +81,7 @@ func TestChartCRDs(t *testing.T) {
 	if _, err := apply.Run(context.Background(), c, plan(chartPlan("Bigness")), opts); err != nil {
 		t.Fatal(err)
 	}
-	crd, err = ext.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(), "widgets."+group, metav1.GetOptions{})
+	crd, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(), "widgets."+group, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,9 @@ const OpHook Op = "hook"
 
 // withHooks applies a stack between its charts' hooks: the pre-install or
 // pre-upgrade hooks of every chart that changes, then the stack (pass),
-// then, once the chart's objects are healthy, its post-install or
-// post-upgrade hooks. A chart none of whose objects exist yet is
+// then its post-install or post-upgrade hooks — once the chart's objects
+// are healthy with Wait (the pass waits for them), right after them
+// without, as Helm does with and without --wait. A chart none of whose objects exist yet is
 // installed, one that has some is upgraded (an adopted Helm release
 // included); a chart that does not change runs no hook. Dry runs run
 // none.
@@ -50,16 +51,7 @@ func (r *runner) withHooks(ctx context.Context, s render.Stack, planned *diff.Re
 	if err := pass(); err != nil {
 		return err
 	}
-	post := hooksFor(hooks, event, false)
-	if len(post) == 0 {
-		return nil
-	}
-	if refs := componentRefs(s, post); len(refs) > 0 {
-		if err := r.waitHealthy(ctx, s.Name, refs); err != nil {
-			return fmt.Errorf("before the post-install/post-upgrade hooks: %w", err)
-		}
-	}
-	return r.runHooks(ctx, s.Name, post)
+	return r.runHooks(ctx, s.Name, hooksFor(hooks, event, false))
 }
 
 // hookEvents says, per component of a stack that changes, whether its
@@ -86,17 +78,6 @@ func hookEvents(s render.Stack, changes []diff.Change) map[string]string {
 			out[c] = "upgrade"
 		default:
 			out[c] = "install"
-		}
-	}
-	return out
-}
-
-// componentRefs names the objects of the components hooks belong to.
-func componentRefs(s render.Stack, hooks []hook) []change.Ref {
-	var out []change.Ref
-	for _, o := range s.Objects {
-		if slices.ContainsFunc(hooks, func(h hook) bool { return h.Component == o.Component }) {
-			out = append(out, change.RefOf(o.Unstructured))
 		}
 	}
 	return out
@@ -234,7 +215,7 @@ func (r *runner) hookDone(ctx context.Context, live *unstructured.Unstructured) 
 	case jobCondition(&job, batchv1.JobComplete):
 		return true, nil
 	case jobCondition(&job, batchv1.JobFailed):
-		return true, fmt.Errorf("Job %s: %s%s", job.Name, failure(&job), r.podLog(ctx, &job))
+		return true, fmt.Errorf("job %s: %s%s", job.Name, failure(&job), r.podLog(ctx, &job))
 	}
 	return false, nil
 }

@@ -195,7 +195,8 @@ type rawCluster struct {
 			Name   string `json:"name"`
 			Prefix string `json:"prefix"`
 		} `json:"environments"`
-		Schemas []any `json:"schemas"`
+		Schemas []any  `json:"schemas"`
+		Demo    string `json:"demo"`
 	} `json:"spec"`
 }
 
@@ -236,6 +237,7 @@ func (l *loader) decodeCluster(f *specFile, doc document) {
 		c.Environments = append(c.Environments, env)
 	}
 	c.Schemas = parseManifests(s.Schemas, "spec.schemas", pos)
+	c.Demo, c.DemoPos = s.Demo, pos("spec.demo")
 	l.clusters = append(l.clusters, c)
 	l.clSrc[c] = data
 	l.clDoc[c] = doc

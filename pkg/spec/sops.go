@@ -124,10 +124,25 @@ func (f *SOPSFile) DemoOnly(tabs *Tables) bool {
 		!slices.ContainsFunc(f.Recipients, func(r string) bool { return r != tabs.Secrets.DemoRecipient })
 }
 
+// DemoFiles counts the encrypted files of the tree that only the public
+// demo key decrypts.
+func (t *Tree) DemoFiles() int {
+	n := 0
+	for _, f := range t.Encrypted {
+		if f.DemoOnly(t.Tables) {
+			n++
+		}
+	}
+	return n
+}
+
 // DemoWarnings warns about each encrypted file of the tree that only the
-// public demo key decrypts.
+// public demo key decrypts, unless the Cluster says the tree is a demo.
 func (t *Tree) DemoWarnings() Diagnostics {
 	var d Diagnostics
+	if t.Cluster != nil && t.Cluster.Demo != "" {
+		return nil
+	}
 	for _, f := range t.Encrypted {
 		if f.DemoOnly(t.Tables) {
 			d = append(d, Diagnostic{Pos: f.Pos, Severity: SeverityWarning, Message: "encrypted to the public demo key (hack/demo.agekey) alone: anyone can decrypt it; " +

@@ -50,6 +50,11 @@ type Cluster struct {
 	// Schemas are CRD files or pinned URLs that only give vet the schemas
 	// of custom resources (of CRDs a chart installs); nothing is applied.
 	Schemas []Manifest
+	// Demo is why the tree's sops files may be encrypted to the public
+	// demo key alone (empty: they may not, and vet warns about each);
+	// DemoPos is where it is written.
+	Demo    string
+	DemoPos Pos
 	// File is the spec file; Pos is where the document's metadata.name is.
 	File string
 	Pos  Pos
