@@ -334,11 +334,22 @@ spec:
 }
 
 // platformServer starts an API server of the test's own for the whole
-// platform, with the stand-in Helm controller installing every chart (the
-// steps with --wait wait for their Jobs).
+// platform, serving K3s's own CRDs but not cert-manager's: kcloud renders
+// the cert-manager chart, CRDs included. The stand-in Helm controller
+// stays for the HelmCharts of K3s's own (none of specs/).
 func platformServer(t *testing.T) *testenv.APIServer {
 	t.Helper()
-	srv, err := testenv.StartAPIServer()
+	crds, err := testenv.CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k3s []string
+	for _, crd := range crds {
+		if !strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
+			k3s = append(k3s, crd.Name)
+		}
+	}
+	srv, err := testenv.StartAPIServer(testenv.OnlyCRDs(k3s...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
+	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 
@@ -23,10 +25,12 @@ func (r *renderer) capabilities() *common.Capabilities {
 		return r.caps
 	}
 	caps := common.DefaultCapabilities.Copy()
+	version := clientGoKubeVersion()
 	if cl := r.tree.Cluster; cl != nil && cl.K3s.Version != "" {
-		if kv, err := common.ParseKubeVersion(cl.K3s.Version); err == nil {
-			caps.KubeVersion = *kv
-		}
+		version = cl.K3s.Version
+	}
+	if kv, err := common.ParseKubeVersion(version); err == nil {
+		caps.KubeVersion = *kv
 	}
 	versions := slices.Clone(common.DefaultVersionSet)
 	versions = append(versions, k3sAPIVersions...)
@@ -38,6 +42,20 @@ func (r *renderer) capabilities() *common.Capabilities {
 	caps.APIVersions = slices.Compact(versions)
 	r.caps = caps
 	return caps
+}
+
+// clientGoKubeVersion is the Kubernetes version of the client-go kcloud is
+// built with (v0.37.2 → v1.37.2): what a Cluster that names a K3s channel,
+// not a version, is taken to run. Helm's own default is v1.20 in tests.
+func clientGoKubeVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "k8s.io/client-go" && strings.HasPrefix(d.Version, "v0.") {
+				return "v1." + strings.TrimPrefix(d.Version, "v0.")
+			}
+		}
+	}
+	return "v1.37.0"
 }
 
 // treeDocs are the documents the spec tree writes itself: objects, local
