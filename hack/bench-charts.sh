@@ -27,7 +27,8 @@ measure() {
   local name=$1; shift
   local times=() rss=0 out
   for _ in 1 2 3 4 5; do
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >/dev/null 2>&1 || { echo "$name: failed" >&2; return 1; }
+    out=$(tail -1 "$tmp/time")
     times+=("${out% *}")
     (( ${out#* } > rss )) && rss=${out#* }
   done
