@@ -132,6 +132,13 @@ func TestBootstrapDay2(t *testing.T) {
 		if !strings.Contains(string(readme), quote) {
 			t.Errorf("docs/bootstrap.md does not quote testdata/golden/bootstrap-upgrade-dry-run.txt after \"$ kcloud bootstrap specs/ --dry-run\"")
 		}
+		readme, err = os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```text\n$ kcloud bootstrap specs/ --dry-run\n"+out+"```\n") {
+			t.Errorf("README.md does not quote testdata/golden/bootstrap-upgrade-dry-run.txt after \"$ kcloud bootstrap specs/ --dry-run\"")
+		}
 	}
 
 	// worker-1 leaves the spec: listed, refused, nothing changed.
