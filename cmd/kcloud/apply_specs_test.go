@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -357,6 +358,10 @@ func platformServer(t *testing.T) *testenv.APIServer {
 	t.Cleanup(func() { _ = srv.Stop() })
 	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
 		return testenv.ChartOutcome{Log: "deployed\n"}
+	})
+	// cert-manager's post-install hook Job (startupapicheck) completes.
+	testenv.JobController(t, srv.Config(), "cert-manager", func(*batchv1.Job) testenv.ChartOutcome {
+		return testenv.ChartOutcome{Log: "The cert-manager API is ready\n"}
 	})
 	return srv
 }
