@@ -35,6 +35,7 @@ stop_apiserver() {
 }
 
 # specs_copy SRC DST: copies the spec tree SRC to DST for a throwaway run,
+# its chart lock replaced by one pinning ../shared/upstream/charts,
 # with the ${NAME}s specs/ reads set to stand-in values and a throwaway
 # manifest cache ($KCLOUD_MANIFEST_CACHE) filled offline: from the user's
 # own cache, from ../shared/upstream (the upstream files CI and development
@@ -53,6 +54,15 @@ specs_copy() {
   export SOPS_AGE_KEY_FILE=${SOPS_AGE_KEY_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/demo.agekey}
   export KCLOUD_MANIFEST_CACHE=$dst.manifests
   cp -r "$src" "$dst"
+  # The copy's chart lock pins the archives of ../shared/upstream/charts,
+  # built from the charts' sources: their sha256 is not the published
+  # archives' that specs/charts.lock pins (charts/README.md there says why).
+  rm -f "$dst/charts.lock"
+  if compgen -G "$upstream/charts/*.tgz" >/dev/null; then
+    "$kcloud" manifests add --specs "$dst" "$upstream"/charts/*.tgz >/dev/null
+  else
+    echo "note: no chart archives in $upstream/charts: the copy's charts are fetched from their repositories" >&2
+  fi
   if [[ -d $user_cache ]]; then
     "$kcloud" manifests add --specs "$dst" "$user_cache"/* >/dev/null 2>&1 || true
   fi

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -334,17 +335,33 @@ spec:
 }
 
 // platformServer starts an API server of the test's own for the whole
-// platform, with the stand-in Helm controller installing every chart (the
-// steps with --wait wait for their Jobs).
+// platform, serving K3s's own CRDs but not cert-manager's: kcloud renders
+// the cert-manager chart, CRDs included. The stand-in Helm controller
+// stays for the HelmCharts of K3s's own (none of specs/).
 func platformServer(t *testing.T) *testenv.APIServer {
 	t.Helper()
-	srv, err := testenv.StartAPIServer()
+	crds, err := testenv.CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k3s []string
+	for _, crd := range crds {
+		if !strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
+			k3s = append(k3s, crd.Name)
+		}
+	}
+	// The charts' webhooks (cert-manager's) need pods to answer.
+	srv, err := testenv.StartAPIServer(testenv.OnlyCRDs(k3s...), testenv.WithoutAdmissionWebhooks())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
 	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
 		return testenv.ChartOutcome{Log: "deployed\n"}
+	})
+	// cert-manager's post-install hook Job (startupapicheck) completes.
+	testenv.JobController(t, srv.Config(), "cert-manager", func(*batchv1.Job) testenv.ChartOutcome {
+		return testenv.ChartOutcome{Log: "The cert-manager API is ready\n"}
 	})
 	return srv
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,7 @@ func TestVetGolden(t *testing.T) {
 	}
 	t.Chdir(testdata)
 	t.Setenv("GITHUB_ACTIONS", "")
+	testdataChartCache(t)
 	var seen int
 	for _, e := range entries {
 		name := e.Name()
@@ -110,10 +112,12 @@ func TestVetGolden(t *testing.T) {
 }
 
 // TestRenderGolden renders the valid trees and the real platform's specs.
-// specs/ is rendered without its URL manifests: what upstream publishes
-// stays out of this repository, golden files included.
+// specs/ is rendered without its URL manifests and without the objects
+// its charts render: what upstream publishes stays out of this
+// repository, golden files included.
 func TestRenderGolden(t *testing.T) {
 	root := repoRoot(t)
+	testdataChartCache(t)
 	t.Run("valid-minimal", func(t *testing.T) {
 		code, stdout, stderr := kcloud(t, "render", filepath.Join(root, "testdata", "valid-minimal"))
 		if code != exitOK {
@@ -127,9 +131,12 @@ func TestRenderGolden(t *testing.T) {
 		if err != nil || diags.HasErrors() {
 			t.Fatalf("load: %v %v", err, diags)
 		}
-		res, diags := render.Render(context.Background(), tree, render.Options{Getenv: os.LookupEnv, Decrypt: secret.Decrypt})
+		res, diags := render.Render(context.Background(), tree, render.Options{Getenv: os.LookupEnv, Decrypt: secret.Decrypt, Charts: sharedChartSource(t, tree)})
 		if diags.HasErrors() {
 			t.Fatal(diags)
+		}
+		for i := range res.Stacks {
+			res.Stacks[i].Objects = slices.DeleteFunc(res.Stacks[i].Objects, render.Object.FromChart)
 		}
 		var out bytes.Buffer
 		if err := printer.Render(&out, res, "yaml", redact.NewRedactor(nil)); err != nil {

@@ -119,7 +119,7 @@ func (l *loader) loadTree(ctx context.Context, dirs []string) error {
 	return nil
 }
 
-func (l *loader) renderPlan(ctx context.Context, _ []string) error {
+func (l *loader) renderPlan(ctx context.Context, dirs []string) error {
 	if l.o.render == nil || (l.o.vet && l.s.tree.Cluster == nil) {
 		return nil
 	}
@@ -127,6 +127,15 @@ func (l *loader) renderPlan(ctx context.Context, _ []string) error {
 	opts.Getenv = os.LookupEnv
 	opts.Decrypt = l.g.decrypt
 	opts.Fetcher = l.g.manifestFetcher(!l.o.vet)
+	if l.o.at != nil {
+		dirs = l.o.at.dirs
+	}
+	charts, err := l.g.chartSource(dirs, !l.o.vet)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	opts.Charts = charts
+	opts.Strict = l.o.strict
 	if l.o.vet {
 		opts.Lenient = true
 	}

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+	chartloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/render"
@@ -40,6 +45,32 @@ func (g *globals) manifestFetcher(online bool) render.Fetcher {
 		}
 		g.log.Debug().Str("url", url).Str("sha256", sum).Str("cache", dir).Msg("manifest cached")
 	}}
+}
+
+// chartSource serves the charts of the spec tree in dirs from the cache,
+// pinned by the tree's lock file (charts.lock in its first directory);
+// online, it fetches the missing ones and pins new ones in the lock.
+func (g *globals) chartSource(dirs []string, online bool) (*cache.Charts, error) {
+	lock, err := cache.ReadLock(filepath.Join(dirs[0], cache.LockFile))
+	if err != nil {
+		return nil, err
+	}
+	dir, err := g.manifestCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	c := &cache.Charts{Dir: cache.Dir{Path: dir}, Lock: lock}
+	if online {
+		c.Next = &cache.RemoteCharts{}
+		c.Stored = func(ref render.ChartRef, sum string, err error) {
+			if err != nil {
+				g.log.Warn().Err(err).Str("chart", ref.String()).Msg("fetched chart not cached")
+				return
+			}
+			g.log.Debug().Str("chart", ref.String()).Str("sha256", sum).Str("cache", dir).Msg("chart cached")
+		}
+	}
+	return c, nil
 }
 
 func newManifestsCmd(g *globals) *cobra.Command {
@@ -82,8 +113,13 @@ the cache holds every pin, 1 otherwise.`,
 			}
 			fetcher := &cache.Fetcher{Dir: cache.Dir{Path: dir}, Next: &render.HTTPFetcher{}}
 			failed := fetchPins(cmd.Context(), g.stdout, fetcher, cache.Pins(s.tree))
+			charts, err := g.chartSource(specDirs(args), true)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			failed += fetchCharts(cmd.Context(), g.stdout, charts, cache.ChartPins(s.tree))
 			if failed > 0 {
-				return withCode(exitFailed, fmt.Errorf("manifests fetch: %d pinned manifest(s) not cached", failed))
+				return withCode(exitFailed, fmt.Errorf("manifests fetch: %d pinned manifest(s) or chart(s) not cached", failed))
 			}
 			return nil
 		},
@@ -117,6 +153,28 @@ func fetchPins(ctx context.Context, w io.Writer, f *cache.Fetcher, pins []cache.
 	return failed
 }
 
+// fetchCharts fills the cache and the lock with the charts of pins and
+// reports each; it returns how many failed.
+func fetchCharts(ctx context.Context, w io.Writer, c *cache.Charts, pins []cache.ChartPin) (failed int) {
+	for _, p := range pins {
+		pinned, had := c.Lock.Get(p.Ref)
+		if had {
+			_, had, _ = c.Dir.Get(pinned)
+		}
+		body, err := c.Chart(ctx, p.Ref)
+		switch {
+		case err != nil:
+			failed++
+			fmt.Fprintf(w, "%s: chart %s: %v\n", p.Pos, p.Ref, err)
+		case had:
+			fmt.Fprintf(w, "cached   %s  %s\n", cache.Sum(body), p.Ref)
+		default:
+			fmt.Fprintf(w, "fetched  %s  %s\n", cache.Sum(body), p.Ref)
+		}
+	}
+	return failed
+}
+
 func newManifestsAddCmd(g *globals) *cobra.Command {
 	var flags struct{ specs []string }
 	cmd := &cobra.Command{
@@ -142,9 +200,18 @@ Exit 0 when every file was added, 1 otherwise.`,
 			for _, p := range cache.Pins(s.tree) {
 				byPin[p.SHA256] = append(byPin[p.SHA256], p)
 			}
+			charts, err := g.chartSource(specDirs(flags.specs), false)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			chartPins := cache.ChartPins(s.tree)
 			var failed int
 			for _, file := range args {
-				if err := addManifest(g.stdout, cache.Dir{Path: dir}, file, byPin); err != nil {
+				err := addManifest(g.stdout, cache.Dir{Path: dir}, file, byPin)
+				if errors.Is(err, errNotPinned) {
+					err = addChart(g.stdout, charts, file, chartPins)
+				}
+				if err != nil {
 					failed++
 					fmt.Fprintf(g.stderr, "kcloud: %v\n", err)
 				}
@@ -168,13 +235,46 @@ func addManifest(w io.Writer, d cache.Dir, file string, pins map[string][]cache.
 	sum := cache.Sum(body)
 	ps := pins[sum]
 	if len(ps) == 0 {
-		return fmt.Errorf("manifests add %s: sha256 %s is not pinned by any url manifest of the spec tree", file, sum)
+		return fmt.Errorf("manifests add %s: sha256 %s is not pinned by any url manifest of the spec tree: %w", file, sum, errNotPinned)
 	}
 	if err := d.Put(sum, body); err != nil {
 		return fmt.Errorf("manifests add %s: %w", file, err)
 	}
 	for _, p := range ps {
 		fmt.Fprintf(w, "added    %s  %s\n", sum, p.URL)
+	}
+	return nil
+}
+
+// errNotPinned: a file no url manifest pins (it may be a chart archive).
+var errNotPinned = errors.New("not pinned")
+
+// addChart stores a chart archive in the cache and pins it in the lock
+// when a helm entry of the spec tree names its chart and version; an
+// archive other than the one the lock pins is refused.
+func addChart(w io.Writer, c *cache.Charts, file string, pins []cache.ChartPin) error {
+	body, err := readLimited(file, spec.MaxFileSize)
+	if err != nil {
+		return fmt.Errorf("manifests add %s: %w", file, err)
+	}
+	ch, err := chartloader.LoadArchive(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("manifests add %s: sha256 %s is not pinned by any url manifest of the spec tree, and it is no chart archive: %w", file, cache.Sum(body), err)
+	}
+	added := 0
+	for _, p := range pins {
+		if path.Base(p.Ref.Chart) != ch.Name() || p.Ref.Version != ch.Metadata.Version {
+			continue
+		}
+		sum, err := c.Add(p.Ref, body)
+		if err != nil {
+			return fmt.Errorf("manifests add %s: chart %s: %w", file, p.Ref, err)
+		}
+		added++
+		fmt.Fprintf(w, "added    %s  %s\n", sum, p.Ref)
+	}
+	if added == 0 {
+		return fmt.Errorf("manifests add %s: no helm entry of the spec tree uses chart %s version %s", file, ch.Name(), ch.Metadata.Version)
 	}
 	return nil
 }

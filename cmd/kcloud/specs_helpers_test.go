@@ -93,6 +93,7 @@ func specsManifestCache(t testing.TB, dir string) (missing string) {
 			t.Fatal(err)
 		}
 	}
+	specsChartCache(t, tree, dir, c)
 	return strings.Join(why, "; ")
 }
 

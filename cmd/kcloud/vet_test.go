@@ -92,7 +92,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	if a != b || a != c {
 		t.Errorf("renders differ:\n%s", cmp.Diff(a, c))
 	}
-	kinds := []string{"HelmChart", "HelmChartConfig", "ClusterIssuer", "Certificate", "StorageClass", "PersistentVolumeClaim", "Namespace", "Ingress", "Secret"}
+	kinds := []string{"StatefulSet", "Deployment", "HelmChartConfig", "ClusterIssuer", "Certificate", "StorageClass", "PersistentVolumeClaim", "Namespace", "Ingress", "Secret"}
 	if kubero == "" {
 		kinds = append(kinds, "Kubero", "CustomResourceDefinition")
 	}

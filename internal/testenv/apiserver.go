@@ -34,9 +34,15 @@ type APIServer struct {
 type Option func(*options)
 
 type options struct {
-	noCRDs bool
-	only   []string
+	noCRDs     bool
+	only       []string
+	noWebhooks bool
 }
+
+// WithoutAdmissionWebhooks turns off the API server's webhook admission:
+// the test control plane runs no pods, so the webhooks a chart registers
+// (cert-manager's) could never answer, where a real cluster runs them.
+func WithoutAdmissionWebhooks() Option { return func(o *options) { o.noWebhooks = true } }
 
 // WithoutCRDs starts a bare API server that serves no custom resources: a
 // cluster that is not K3s.
@@ -64,6 +70,9 @@ func StartAPIServer(opts ...Option) (*APIServer, error) {
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
 	env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", ServiceCIDR)
+	if o.noWebhooks {
+		env.ControlPlane.GetAPIServer().Configure().Set("disable-admission-plugins", "MutatingAdmissionWebhook,ValidatingAdmissionWebhook")
+	}
 	if !o.noCRDs {
 		crds, err := CRDs()
 		if err != nil {

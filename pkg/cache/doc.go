@@ -6,6 +6,9 @@
 // # Files
 //
 //   - cache.go: Dir: entries named by sha256, checked on every read
+//   - chartfetch.go: RemoteCharts: chart archives from HTTPS repositories and OCI registries
+//   - charts.go: Charts: chart archives from the cache, pinned by the lock file
 //   - fetch.go: Fetcher: the cache in front of render's HTTPS fetcher
-//   - pins.go: the pinned URL manifests of a tree
+//   - lock.go: Lock: a spec tree's chart lock file (repo, chart, version → sha256)
+//   - pins.go: the pinned URL manifests and the charts of a tree
 package cache

@@ -3,6 +3,7 @@ package cache
 import (
 	"sort"
 
+	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
 )
 
@@ -44,5 +45,29 @@ func Pins(t *spec.Tree) []Pin {
 		}
 		return out[i].SHA256 < out[j].SHA256
 	})
+	return out
+}
+
+// ChartPin is one chart a spec tree's helm entries name.
+type ChartPin struct {
+	Ref render.ChartRef
+	// Pos is the first helm entry that names it.
+	Pos spec.Pos
+}
+
+// ChartPins returns the charts of t's helm entries, once each, sorted.
+func ChartPins(t *spec.Tree) []ChartPin {
+	seen := map[render.ChartRef]bool{}
+	var out []ChartPin
+	for _, c := range t.Components {
+		if h := c.Helm; h != nil {
+			ref := render.ChartRef{Repo: h.Repo, Chart: h.Chart, Version: h.Version}
+			if !seen[ref] {
+				seen[ref] = true
+				out = append(out, ChartPin{Ref: ref, Pos: h.Pos})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.String() < out[j].Ref.String() })
 	return out
 }

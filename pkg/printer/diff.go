@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -113,9 +114,11 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		return code + s + reset
 	}
 	var b strings.Builder
-	for _, c := range res.Changes {
-		if !c.Changed() {
-			continue
+	group := ""
+	for _, c := range byComponent(res.Changes) {
+		if g := c.Stack + "\x00" + c.Component; c.Component != "" && g != group {
+			group = g
+			fmt.Fprintln(&b, paint(bold, fmt.Sprintf("component %s (%s):", c.Component, c.Stack)))
 		}
 		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref.String(), c.Stack)
 		fmt.Fprintln(&b, paint(bold, head))
@@ -172,6 +175,29 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		return err
 	}
 	return nil
+}
+
+// byComponent returns the changes that change something, grouped by
+// stack (in plan order) and component, in plan order within a group: what
+// a chart bump does reads as one block under its component.
+func byComponent(changes []diff.Change) []diff.Change {
+	stackAt := map[string]int{}
+	var out []diff.Change
+	for _, c := range changes {
+		if _, ok := stackAt[c.Stack]; !ok {
+			stackAt[c.Stack] = len(stackAt)
+		}
+		if c.Changed() {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b diff.Change) int {
+		if d := stackAt[a.Stack] - stackAt[b.Stack]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.Component, b.Component)
+	})
+	return out
 }
 
 func totals(t change.Summary) string {

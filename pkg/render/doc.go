@@ -1,11 +1,16 @@
 // Package render turns a loaded spec tree into the Kubernetes objects kcloud
 // applies, grouped into stacks (l1, l2, l3-<env>, l4-<env>) in apply order.
 // It is pure: no cluster access, and no I/O beyond fetching pinned manifest
-// URLs through the Fetcher it is given. Rules 2, 3, 5, 7 and 9 (ARCHITECTURE.md's
+// URLs through the Fetcher and chart archives through the ChartSource it
+// is given. A component's Helm chart is rendered here, with Helm's SDK,
+// into objects of the component (Object.Template names the template). Rules 2, 3, 5, 7 and 9 (ARCHITECTURE.md's
 // rule index) are checked here, on the rendered objects.
 //
 // # Files
 //
+//   - chart.go: Helm charts rendered into a component's objects
+//   - chartcaps.go: what charts see as .Capabilities
+//   - chartvalues.go: helm values checked against the chart (schema, unknown keys)
 //   - domains.go: rule 7: platform domains
 //   - expand.go: substitutions in values and objects
 //   - fetch.go: HTTPFetcher: pinned manifests checked against their sha256

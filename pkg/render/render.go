@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"helm.sh/helm/v4/pkg/chart/common"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -15,7 +16,8 @@ import (
 // returns the stacks opts selects. Any error diagnostic means the result
 // must not be applied; it is nil then.
 func Render(ctx context.Context, t *spec.Tree, opts Options) (*Result, spec.Diagnostics) {
-	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}, partial: map[string]bool{}}
+	r := &renderer{ctx: ctx, tree: t, tabs: t.Tables, opts: opts, fetched: map[string][]spec.Doc{}, partial: map[string]bool{},
+		archives: map[ChartRef]*chartArchive{}, valuesChecked: map[string]bool{}, lookupWarned: map[string]bool{}}
 	var diags spec.Diagnostics
 	if err := opts.CheckSelection(t); err != nil {
 		diags.Errorf(spec.Pos{}, "%v", err)
@@ -82,6 +84,14 @@ type renderer struct {
 	values    []string
 	// partial: components whose objects are not all rendered (Result.Partial).
 	partial map[string]bool
+	// archives are the chart archives fetched, by ref; caps what charts
+	// see as .Capabilities; valuesChecked and lookupWarned the components
+	// whose chart values were checked, or whose lookups were reported,
+	// once for all their environments.
+	archives      map[ChartRef]*chartArchive
+	caps          *common.Capabilities
+	valuesChecked map[string]bool
+	lookupWarned  map[string]bool
 }
 
 func (r *renderer) getenv(name string) (string, bool) {
@@ -233,10 +243,7 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 	}
 
 	if h := c.Helm; h != nil {
-		r.partial[c.Name] = true
-		o := r.finish(r.helmChart(c, h, ns, env, lookup), c.Name, h.Pos)
-		o.source = sourceHelm
-		out = append(out, o)
+		out = append(out, r.chart(c, h, ns, lookup)...)
 	}
 	for _, m := range c.Manifests {
 		docs, substitute := r.expandSOPS(m, r.manifestDocs(m), lookup)
@@ -288,37 +295,6 @@ func (r *renderer) lookup(c *spec.Component, ns, env string) func(string) (strin
 		return v, ok
 	}
 }
-
-// helmChart renders a K3s HelmChart. It lives in kube-system, where the K3s
-// helm controller watches, and installs into the component's namespace.
-func (r *renderer) helmChart(c *spec.Component, h *spec.Helm, ns, env string, lookup func(string) (string, bool)) *unstructured.Unstructured {
-	name := c.Name
-	if env != "" {
-		name += "-" + env
-	}
-	u := newObject("helm.cattle.io/v1", "HelmChart", name, helmNamespace)
-	spec := map[string]any{
-		"chart":           h.Chart,
-		"version":         h.Version,
-		"targetNamespace": ns,
-	}
-	if h.Repo != "" {
-		spec["repo"] = h.Repo
-	}
-	if len(h.Values) > 0 {
-		values := expandValue(h.Values, lookup, r.clashAt(h.Pos))
-		b, err := MarshalYAML(values)
-		if err != nil {
-			r.diags.Errorf(h.Pos, "helm values: %v", err)
-		}
-		spec["valuesContent"] = string(b)
-	}
-	u.Object["spec"] = spec
-	return u
-}
-
-// helmNamespace is where K3s' helm controller reads HelmCharts.
-const helmNamespace = "kube-system"
 
 func pvc(name, ns string, v spec.Volume) *unstructured.Unstructured {
 	u := newObject("v1", "PersistentVolumeClaim", name, ns)

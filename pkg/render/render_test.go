@@ -82,7 +82,7 @@ spec:
 	all := []string{
 		"l1 Namespace bootstrap", "l1 Namespace cert-manager", "l1 StorageClass.storage.k8s.io local-path-retain", "l1 ConfigMap bootstrap/ops",
 		"l3-staging Namespace data-staging",
-		"l3-prod Namespace data-prod", "l3-prod PersistentVolumeClaim data-prod/db-data", "l3-prod HelmChart.helm.cattle.io kube-system/db-prod",
+		"l3-prod Namespace data-prod", "l3-prod ConfigMap data-prod/db", "l3-prod PersistentVolumeClaim data-prod/db-data",
 		"l4-staging Namespace apps-staging",
 		"l4-prod Namespace apps-prod",
 	}
@@ -97,7 +97,7 @@ spec:
 		{"layer and env", "L3", "prod", all[5:8]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, diags := Render(context.Background(), tree, Options{Layer: tc.layer, Env: tc.env})
+			res, diags := Render(context.Background(), tree, Options{Layer: tc.layer, Env: tc.env, Charts: pgChart(t)})
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
@@ -106,14 +106,10 @@ spec:
 			}
 		})
 	}
-	res, _ := Render(context.Background(), tree, Options{Layer: "L3", Env: "prod"})
-	hc := res.Stacks[0].Objects[2]
-	values, _ := hc.Object["spec"].(map[string]any)["valuesContent"].(string)
-	if diff := cmp.Diff("env: prod\nhost: int.example.com\n", values); diff != "" {
-		t.Errorf("valuesContent (-want +got):\n%s", diff)
-	}
-	if got := hc.Object["spec"].(map[string]any)["targetNamespace"]; got != "data-prod" {
-		t.Errorf("targetNamespace = %v", got)
+	res, _ := Render(context.Background(), tree, Options{Layer: "L3", Env: "prod", Charts: pgChart(t)})
+	cm := res.Stacks[0].Objects[1]
+	if diff := cmp.Diff(map[string]any{"env": "prod", "host": "int.example.com", "password": ""}, cm.Object["data"]); diff != "" {
+		t.Errorf("the chart's ConfigMap, rendered from substituted values (-want +got):\n%s", diff)
 	}
 	for _, bad := range []Options{{Layer: "L9"}, {Env: "qa"}, {Layer: "L1", Env: "prod"}} {
 		if _, diags := Render(context.Background(), tree, bad); !diags.HasErrors() {

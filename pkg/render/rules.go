@@ -16,7 +16,6 @@ import (
 func checkRendered(t *spec.Tree, stacks []Stack) spec.Diagnostics {
 	var diags spec.Diagnostics
 	tabs := t.Tables
-	retain := tabs.Retention.Stateful
 	seen := map[string]Object{}
 	for _, s := range stacks {
 		layer, _ := tabs.Layer(s.Layer)
@@ -31,39 +30,60 @@ func checkRendered(t *spec.Tree, stacks []Stack) spec.Diagnostics {
 			} else {
 				seen[id] = o
 			}
-			if o.source != sourceObject {
+			if o.source != sourceObject && o.source != sourceChart {
 				continue
 			}
-			c := t.Component(o.Component)
-			checkReserved(t, o, &diags)
-			if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
-				if owner, ok := tabs.NamespaceOwners[o.GetName()]; ok {
-					diags.Errorf(o.Origin, "namespace %s belongs to %s; kcloud never creates or changes it", o.GetName(), owner)
-				}
-			}
-			switch ns := o.GetNamespace(); {
-			case ns == "" && layer.PerEnv():
-				diags.Errorf(o.Origin, "%s is cluster-scoped; only L1/L2 components may render cluster-scoped objects, %q is %s",
-					kindName(o), o.Component, s.Layer)
-			case ns != "" && ns != o.defaultNamespace:
-				own := o.defaultNamespace
-				if layer.PerEnv() {
-					own = layer.EnvNamespace("<env>")
-				}
-				diags.Errorf(o.Origin, "%s %s is in namespace %q; component %q renders only into its own namespace %s",
-					o.GetKind(), o.GetName(), ns, o.Component, own)
-			}
-			if c != nil && c.Stateful {
-				for _, class := range claimClasses(o) {
-					if class.name != retain {
-						diags.Errorf(o.Origin, "stateful component %q must keep its data: %s %s %s StorageClass %s; use %s",
-							c.Name, o.GetKind(), o.GetName(), class.what, describeClass(class.name), retain)
-					}
-				}
-			}
+			n := len(diags)
+			checkWritten(t, s, layer, o, &diags)
+			namedTemplate(diags[n:], o)
 		}
 	}
 	return diags
+}
+
+// checkWritten checks rules 2, 3 and 9 on an object a component wrote or
+// its chart rendered.
+func checkWritten(t *spec.Tree, s Stack, layer spec.Layer, o Object, diags *spec.Diagnostics) {
+	tabs := t.Tables
+	retain := tabs.Retention.Stateful
+	c := t.Component(o.Component)
+	checkReserved(t, o, diags)
+	if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
+		if owner, ok := tabs.NamespaceOwners[o.GetName()]; ok {
+			diags.Errorf(o.Origin, "namespace %s belongs to %s; kcloud never creates or changes it", o.GetName(), owner)
+		}
+	}
+	switch ns := o.GetNamespace(); {
+	case ns == "" && layer.PerEnv():
+		diags.Errorf(o.Origin, "%s is cluster-scoped; only L1/L2 components may render cluster-scoped objects, %q is %s",
+			kindName(o), o.Component, s.Layer)
+	case ns != "" && ns != o.defaultNamespace:
+		own := o.defaultNamespace
+		if layer.PerEnv() {
+			own = layer.EnvNamespace("<env>")
+		}
+		diags.Errorf(o.Origin, "%s %s is in namespace %q; component %q renders only into its own namespace %s",
+			o.GetKind(), o.GetName(), ns, o.Component, own)
+	}
+	if c != nil && c.Stateful {
+		for _, class := range claimClasses(o) {
+			if class.name != retain {
+				diags.Errorf(o.Origin, "stateful component %q must keep its data: %s %s %s StorageClass %s; use %s",
+					c.Name, o.GetKind(), o.GetName(), class.what, describeClass(class.name), retain)
+			}
+		}
+	}
+}
+
+// namedTemplate names the chart template that rendered o in its
+// diagnostics: the component's helm entry is where they point.
+func namedTemplate(diags spec.Diagnostics, o Object) {
+	if o.Template == "" {
+		return
+	}
+	for i := range diags {
+		diags[i].Message = "chart template " + o.Template + ": " + diags[i].Message
+	}
 }
 
 // reportDuplicate cites both places an object is rendered; what kcloud
@@ -146,7 +166,11 @@ const dependsOnAnnotation = "config.kubernetes.io/depends-on"
 func addDependsOn(t *spec.Tree, s *Stack) {
 	byComponent := map[string][]string{}
 	for _, o := range s.Objects {
-		byComponent[o.Component] = append(byComponent[o.Component], objectRef(o))
+		// A chart's hooks are run around it, in no inventory: nothing
+		// can wait for them through cli-utils.
+		if !o.IsHook() {
+			byComponent[o.Component] = append(byComponent[o.Component], objectRef(o))
+		}
 	}
 	for _, o := range s.Objects {
 		c := t.Component(o.Component)

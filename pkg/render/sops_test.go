@@ -64,7 +64,7 @@ func renderDir(t *testing.T, dir string, lenient bool) (*Result, spec.Diagnostic
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("load: %v %v", err, diags)
 	}
-	return Render(context.Background(), tree, Options{Lenient: lenient, Decrypt: secret.Decrypt})
+	return Render(context.Background(), tree, Options{Lenient: lenient, Decrypt: secret.Decrypt, Charts: pgChart(t)})
 }
 
 func find(r *Result, kind, name string) *unstructured.Unstructured {
@@ -107,9 +107,9 @@ func TestRenderDecryptsSOPS(t *testing.T) {
 		if d := cmp.Diff(map[string]any{"url": "postgres://app:s3cr3t-Pa55@db", "port": "5432"}, cm.Object["data"]); d != "" {
 			t.Errorf("ConfigMap with secret references (-want +got):\n%s", d)
 		}
-		hc := find(res, "HelmChart", "db")
-		if v, _, _ := unstructured.NestedString(hc.Object, "spec", "valuesContent"); !strings.Contains(v, "s3cr3t-Pa55") {
-			t.Errorf("helm values lack the secret: %q", v)
+		hc := find(res, "ConfigMap", "db")
+		if v, _, _ := unstructured.NestedString(hc.Object, "data", "password"); v != "s3cr3t-Pa55" {
+			t.Errorf("the chart's values lack the secret: %q", v)
 		}
 		if d := cmp.Diff([]string{"5432", "NTQzMg==", "s3cr3t-Pa55"}, res.Secrets); d != "" {
 			t.Errorf("Result.Secrets (-want +got):\n%s", d)

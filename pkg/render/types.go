@@ -43,6 +43,9 @@ type Object struct {
 	source source
 }
 
+// FromChart reports whether a Helm chart rendered the object.
+func (o Object) FromChart() bool { return o.source == sourceChart }
+
 // Generated reports whether kcloud rendered the object on its own (a
 // layer's namespace, the retained StorageClass) rather than a component.
 func (o Object) Generated() bool { return o.source == sourceGenerated }
@@ -55,7 +58,7 @@ type source int
 const (
 	sourceObject    source = iota // an objects entry or a manifest document
 	sourceGenerated               // kcloud's own namespaces and StorageClass
-	sourceHelm                    // the HelmChart of a helm source
+	sourceChart                   // a Helm chart's template or crds/ file
 	sourceStorage                 // the PVC of a storage entry
 )
 
@@ -205,4 +208,31 @@ type Options struct {
 	// Decrypt decrypts a sops-encrypted file in memory (secret.Decrypt).
 	// Nil decrypts nothing: every sops file is then undecryptable.
 	Decrypt func(src []byte) ([]byte, error)
+	// Charts returns the archives of the charts helm entries name. Nil
+	// renders no chart: each helm component is then partial, with a
+	// warning when Lenient and an error otherwise.
+	Charts ChartSource
+	// Strict makes a values key no chart reads an error, not a warning
+	// (vet --strict).
+	Strict bool
+}
+
+// ChartRef names one chart archive: a repository (empty for an OCI
+// reference), the chart's name or oci:// reference, and its version.
+type ChartRef struct {
+	Repo, Chart, Version string
+}
+
+// String is how messages name a chart: repo/chart@version.
+func (c ChartRef) String() string {
+	if c.Repo == "" {
+		return c.Chart + "@" + c.Version
+	}
+	return strings.TrimSuffix(c.Repo, "/") + "/" + c.Chart + "@" + c.Version
+}
+
+// ChartSource returns a pinned chart's archive (a .tgz). A cache behind it
+// keeps archives by sha256 and a lock file pins each ref to one.
+type ChartSource interface {
+	Chart(ctx context.Context, ref ChartRef) ([]byte, error)
 }

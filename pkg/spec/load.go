@@ -322,6 +322,9 @@ func (l *loader) decodeComponent(f *specFile, doc document) {
 	}
 	if h := s.Helm; h != nil {
 		c.Helm = &Helm{Repo: h.Repo, Chart: h.Chart, Version: h.Version, Values: h.Values, Pos: pos("spec.helm")}
+		if helm, ok := fieldValue(fieldValue(doc.expr, "spec"), "helm").(*ast.StructLit); ok {
+			c.Helm.ValuesSyntax = Syntax{node: fieldValue(helm, "values"), file: f.path}
+		}
 	}
 	c.Manifests = parseManifests(s.Manifests, "spec.manifests", pos)
 	for i, u := range s.UnpinnedImages {

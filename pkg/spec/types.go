@@ -175,13 +175,18 @@ type Volume struct {
 	Pos          Pos
 }
 
-// Helm is a chart rendered as a K3s HelmChart.
+// Helm is a chart kcloud renders with Helm's SDK into the component's
+// objects: from an HTTPS chart repository (Repo + Chart) or an OCI
+// reference (Chart is oci://…, Repo empty), at a pinned Version.
 type Helm struct {
 	Repo    string
 	Chart   string
 	Version string
-	Values  map[string]any // opaque; substitutions still apply
+	Values  map[string]any // substitutions apply; checked against the chart
 	Pos     Pos
+	// ValuesSyntax locates each key of Values, so a values check names
+	// the line of the key it is about.
+	ValuesSyntax Syntax
 }
 
 // Manifest is a file of plain Kubernetes objects or a pinned URL.

@@ -171,6 +171,9 @@ func diagnostic(o render.Object, e fieldError) spec.Diagnostic {
 		name = pathString(e.path)
 	}
 	msg := fmt.Sprintf("%s %s: %s: %s", o.GetKind(), o.GetName(), name, e.msg)
+	if o.Template != "" {
+		msg = "chart template " + o.Template + ": " + msg
+	}
 	return spec.Diagnostic{Pos: p, Severity: spec.SeverityError, Message: msg}
 }
 
