@@ -33,7 +33,7 @@ expect() { # expect CODE CMD...: run, show, and check the exit code
 }
 
 echo "Starting a test control plane (kube-apiserver $("$root/bin/kube-apiserver" --version | cut -d' ' -f2), etcd)…"
-start_apiserver "$work"
+start_apiserver "$work" -platform
 # The test server listens on 127.0.0.1, which is not the cluster specs/
 # describes: name its context, as a user does who means that server, to get
 # past apply's wrong-cluster guard.

@@ -1,13 +1,14 @@
 # Shared by hack/demo.sh and hack/bench.sh: start and stop the test control
 # plane (kube-apiserver + etcd from bin/) through hack/apiserver.
 
-# start_apiserver DIR: builds hack/apiserver into DIR, starts it, waits for
-# it and exports KUBECONFIG.
+# start_apiserver DIR [FLAG…]: builds hack/apiserver into DIR, starts it
+# with the FLAGs, waits for it and exports KUBECONFIG.
 start_apiserver() {
   local dir=$1
+  shift
   export KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS:-$root/bin}
   go build -o "$dir/apiserver" ./hack/apiserver
-  "$dir/apiserver" -write-kubeconfig "$dir/kubeconfig" >"$dir/apiserver.out" 2>&1 &
+  "$dir/apiserver" -write-kubeconfig "$dir/kubeconfig" "$@" >"$dir/apiserver.out" 2>&1 &
   apiserver_pid=$!
   local i
   for i in $(seq 1 600); do

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -92,11 +93,11 @@ spec:
 		return err == nil
 	}
 	var (
-		configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-		pvcs       = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
-		namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-		helmCharts = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
-		widgets    = schema.GroupVersionResource{Group: "kcloud-test.example.com", Version: "v1", Resource: "widgets"}
+		configMaps  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+		pvcs        = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+		namespaces  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+		deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+		widgets     = schema.GroupVersionResource{Group: "kcloud-test.example.com", Version: "v1", Resource: "widgets"}
 	)
 
 	step := func(name string, f func(t *testing.T)) {
@@ -159,6 +160,10 @@ spec:
       metadata: {name: queue-config}
       data: {size: "1"}
 `)
+		// No controllers here: the charts' StatefulSets of l3-prod are
+		// marked ready as their controller would, so --wait meets only
+		// the new claim.
+		readyStatefulSets(t, cs, "data-prod")
 		code, stdout, stderr := kcLive(t, "apply", dir, "--layer", "L3", "--env", "prod", "--timeout", "30s", "--log-level", "debug")
 		if code != 0 || !regexp.MustCompile(`(?m)^l3-prod\s+2\s+0\s`).MatchString(stdout) {
 			t.Fatalf("apply with --wait: exit %d, want 0 with two objects created\n%s\n%s", code, stdout, stderr)
@@ -237,21 +242,23 @@ spec:
 		}
 	})
 	step("a removed component is shown as a delete, then pruned", func(t *testing.T) {
-		if !exists(helmCharts, "kube-system", "headlamp") {
-			t.Fatal("headlamp HelmChart missing before the test")
+		// headlamp's chart renders its Deployment (no HelmChart: kcloud
+		// renders charts itself); removing the component prunes it.
+		if !exists(deployments, "platform", "headlamp") {
+			t.Fatal("headlamp Deployment missing before the test")
 		}
 		if err := os.Remove(filepath.Join(dir, "l2-platform/headlamp.yaml")); err != nil {
 			t.Fatal(err)
 		}
 		code, stdout, _ := kcLive(t, "diff", dir)
-		if code != 1 || !strings.Contains(stdout, "- delete HelmChart kube-system/headlamp (l2)") {
-			t.Fatalf("diff: exit %d, want the HelmChart's delete\n%s", code, tail(stdout))
+		if code != 1 || !strings.Contains(stdout, "- delete Deployment platform/headlamp (l2)") {
+			t.Fatalf("diff: exit %d, want the chart's Deployment deleted\n%s", code, tail(stdout))
 		}
 		if code, _, stderr := kcLive(t, "apply", dir, "--wait=false"); code != 0 {
 			t.Fatalf("apply: exit %d\n%s", code, stderr)
 		}
-		if exists(helmCharts, "kube-system", "headlamp") {
-			t.Error("the removed component's HelmChart is still there")
+		if exists(deployments, "platform", "headlamp") {
+			t.Error("the removed chart component's Deployment is still there")
 		}
 	})
 	step("a removed stateful component keeps its claims", func(t *testing.T) {
@@ -424,5 +431,27 @@ func checkKubero(t *testing.T, cs kubernetes.Interface, dyn dynamic.Interface) {
 	}
 	if string(secret.Data["KUBERO_WEBHOOK_SECRET"]) != "demo-kubero-webhook-secret" { // decrypted from specs/ with hack/demo.agekey
 		t.Errorf("kubero-secrets lacks KUBERO_WEBHOOK_SECRET: keys %v", slices.Sorted(maps.Keys(secret.Data)))
+	}
+}
+
+// readyStatefulSets sets the status of every StatefulSet in ns as the
+// StatefulSet controller does once all its replicas are ready.
+func readyStatefulSets(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := cs.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sts := range list.Items {
+		n := int32(1)
+		if sts.Spec.Replicas != nil {
+			n = *sts.Spec.Replicas
+		}
+		sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n,
+			UpdatedReplicas: n, AvailableReplicas: n, CurrentRevision: "r1", UpdateRevision: "r1"}
+		if _, err := cs.AppsV1().StatefulSets(ns).UpdateStatus(ctx, &sts, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -20,7 +20,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
@@ -491,39 +490,6 @@ func configMapValue(t *testing.T, ns, name string) string {
 		t.Fatal(err)
 	}
 	return cm.Data["value"]
-}
-
-// TestApplyFailedChartInstall: a HelmChart whose install Job fails makes
-// apply exit 1, naming the chart and showing the end of the install log.
-func TestApplyFailedChartInstall(t *testing.T) {
-	env := uniqueEnv("chart")
-	dir := writeTree(t, map[string]string{
-		"cluster.yaml": clusterYAML(env),
-		"broken.yaml": fmt.Sprintf(`apiVersion: kcloud.dev/v1alpha1
-kind: Component
-metadata:
-  name: broken
-spec:
-  layer: L3
-  envs: [%s]
-  helm:
-    repo: https://nope.example.com/charts
-    chart: broken
-    version: 1.2.3
-`, env),
-	})
-	testenv.HelmController(t, testenv.Shared(t).Config(), func(hc *unstructured.Unstructured) testenv.ChartOutcome {
-		return testenv.ChartOutcome{Fail: true, Log: "Error: looks like \"https://nope.example.com/charts\" is not a valid chart repository or cannot be reached\n"}
-	})
-	code, _, stderr := kcLive(t, "apply", dir, "--env", env, "--timeout", "1m")
-	if code != 1 {
-		t.Fatalf("apply: exit %d, want 1\n%s", code, stderr)
-	}
-	for _, want := range []string{"(chart broken 1.2.3 from https://nope.example.com/charts)", "is not a valid chart repository"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("apply's error lacks %q:\n%s", want, tail(stderr))
-		}
-	}
 }
 
 // TestApplyRefusesWhatLooksLikeALostTree: stacks are judged by what their

@@ -1,64 +1,9 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"kcloud.dev/kcloud/internal/testenv"
 )
-
-func TestDiffHelmChartOnAClusterWithoutTheCRD(t *testing.T) {
-	srv, err := testenv.StartAPIServer(testenv.WithoutCRDs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := srv.WriteKubeconfig(kc); err != nil {
-		t.Fatal(err)
-	}
-	env := uniqueEnv("nok3s")
-	dir := writeTree(t, map[string]string{
-		"cluster.yaml": clusterYAML(env),
-		"redis.yaml": `apiVersion: kcloud.dev/v1alpha1
-kind: Component
-metadata:
-  name: redis
-spec:
-  layer: L4
-  envs: [` + env + `]
-  helm:
-    repo: https://charts.bitnami.com/bitnami
-    chart: redis
-    version: 20.0.0
-`,
-	})
-	for _, tc := range []struct {
-		args []string
-		code int
-	}{
-		{[]string{"diff"}, exitDiffErr},
-		{[]string{"apply", "--wait=false"}, exitFailed},
-	} {
-		t.Run(tc.args[0], func(t *testing.T) {
-			code, _, stderr := kcloud(t, append(tc.args, dir, "--env", env, "--kubeconfig", kc, "--context", testContext)...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d\n%s", code, tc.code, stderr)
-			}
-			for _, want := range []string{"kind HelmChart (helm.cattle.io/v1) is not served", "is this cluster K3s"} {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
-		})
-	}
-	// Nothing was written: apply failed before taking the lock.
-	code, stdout, _ := kcloud(t, "unlock", "--kubeconfig", kc)
-	if code != 0 || !strings.Contains(stdout, "not locked") {
-		t.Errorf("the failed apply left a lock: %q", stdout)
-	}
-}
 
 func TestDiffInvalidSpecsExitTwo(t *testing.T) {
 	dir := writeTree(t, map[string]string{"cluster.yaml": "apiVersion: kcloud.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec: {bogus: 1}\n"})

@@ -59,15 +59,18 @@ spec:
   envs: [` + env + `]
   manifests: [secrets.yaml]
   helm:
+    # A chart written for the tests (testdata/charts/README.md): its
+    # ConfigMap app-config carries server.host and podAnnotations.
     repo: https://charts.example.com
-    chart: app
-    version: 1.0.0
+    chart: kv
+    version: 0.1.0
     values:
-      auth: {password: "${secret:app-creds/long}", pin: "${secret:app-creds/short}", port: "${secret:app-creds/num}"}
+      server: {host: "${secret:app-creds/long}"}
+      podAnnotations: {pin: "${secret:app-creds/short}", port: "${secret:app-creds/num}"}
   objects:
     - apiVersion: v1
       kind: ConfigMap
-      metadata: {name: app-config}
+      metadata: {name: app-settings}
       data:
         short: "${secret:app-creds/short}"
         num: "${secret:app-creds/num}"
@@ -116,8 +119,10 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 	key := sopstest.MustKey(t)
 	t.Setenv("SOPS_AGE_KEY", key.Identity)
 	env := uniqueEnv("secret")
+	testdataChartCache(t)
 	tree := func(c canaries) string {
-		return writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "app.yaml": secretApp(env), "secrets.yaml": encryptedCreds(t, c, key.Recipient)})
+		return writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "app.yaml": secretApp(env), "secrets.yaml": encryptedCreds(t, c, key.Recipient),
+			"charts.lock": testdataChartsLock(t)})
 	}
 	dir, dir2 := tree(canary1), tree(canary2)
 	gone := writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "app.yaml": component("app", "L4", env, configMaps(1, "x"))})
@@ -151,7 +156,7 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 			changed[r.Kind+"/"+r.Name] = true
 		}
 	}
-	for _, want := range []string{"Secret/app-creds", "ConfigMap/app-config", "HelmChart/app-" + env} {
+	for _, want := range []string{"Secret/app-creds", "ConfigMap/app-settings", "ConfigMap/app-config"} {
 		if code != 1 || !changed[want] {
 			t.Errorf("diff of changed secret values: exit %d, %s not shown as '*** (changed)' (changed: %v)\n%s", code, want, changed, stdout)
 		}
@@ -175,7 +180,7 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out, "Secret apps-"+env+"/app-creds") || !strings.Contains(out, "ConfigMap apps-"+env+"/app-config") {
+	if !strings.Contains(out, "Secret apps-"+env+"/app-creds") || !strings.Contains(out, "ConfigMap apps-"+env+"/app-settings") {
 		t.Error("the test saw no Secret or ConfigMap in the output: it proves nothing")
 	}
 
@@ -202,7 +207,7 @@ func checkLiveSecret(t *testing.T, ns string, c canaries) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("live Secret holds other values than the decrypted ones (keys %d, want %d)", len(got), len(want))
 	}
-	cm, err := typed(t).CoreV1().ConfigMaps(ns).Get(ctx, "app-config", metav1.GetOptions{})
+	cm, err := typed(t).CoreV1().ConfigMaps(ns).Get(ctx, "app-settings", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,4 +349,15 @@ func demoIdentity(t *testing.T) string {
 	}
 	t.Fatal("hack/demo.agekey holds no identity")
 	return ""
+}
+
+// testdataChartsLock is the lock file of testdata/valid-minimal, which pins
+// the charts written for the tests (testdata/charts).
+func testdataChartsLock(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(moduleRoot, "testdata", "valid-minimal", "charts.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -1,34 +1,73 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	batchv1 "k8s.io/api/batch/v1"
 
 	"kcloud.dev/kcloud/internal/testenv"
 )
 
 func main() {
 	kubeconfig := flag.String("write-kubeconfig", "kubeconfig", "where to write the admin kubeconfig")
+	platform := flag.Bool("platform", false, "serve what specs/ meets on a fresh K3s: K3s's CRDs only (cert-manager's come from its chart), "+
+		"no webhook admission, and a stand-in Job controller in cert-manager for its chart's post-install hook Job")
 	flag.Parse()
-	srv, err := testenv.StartAPIServer()
-	if err != nil {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := run(ctx, *kubeconfig, *platform); err != nil {
 		fmt.Fprintln(os.Stderr, "apiserver:", err)
 		os.Exit(1)
 	}
-	if err := srv.WriteKubeconfig(*kubeconfig); err != nil {
-		fmt.Fprintln(os.Stderr, "apiserver:", err)
-		_ = srv.Stop()
-		os.Exit(1)
+}
+
+func run(ctx context.Context, kubeconfig string, platform bool) (err error) {
+	var opts []testenv.Option
+	if platform {
+		crds, err := testenv.CRDs()
+		if err != nil {
+			return err
+		}
+		var k3s []string
+		for _, crd := range crds {
+			if !strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
+				k3s = append(k3s, crd.Name)
+			}
+		}
+		// The test control plane runs no pods: the webhooks cert-manager's
+		// chart registers could never answer.
+		opts = append(opts, testenv.OnlyCRDs(k3s...), testenv.WithoutAdmissionWebhooks())
+	}
+	srv, err := testenv.StartAPIServer(opts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := srv.Stop(); stopErr != nil && err == nil {
+			err = fmt.Errorf("stop: %w", stopErr)
+		}
+	}()
+	if platform {
+		// No kubelet, no Job controller here: cert-manager's startupapicheck
+		// hook Job, which apply awaits, is ended as complete by a stand-in.
+		stop, err := testenv.StartJobController(ctx, srv.Config(), "cert-manager", func(*batchv1.Job) testenv.ChartOutcome {
+			return testenv.ChartOutcome{Log: "stand-in: the cert-manager API is ready\n"}
+		}, func(err error) { fmt.Fprintln(os.Stderr, "apiserver: stand-in Job controller:", err) })
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if err := srv.WriteKubeconfig(kubeconfig); err != nil {
+		return err
 	}
 	fmt.Println("ready")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	if err := srv.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "apiserver: stop:", err)
-		os.Exit(1)
-	}
+	<-ctx.Done()
+	return nil
 }

@@ -133,6 +133,18 @@ func runInstallJob(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Int
 // transportConfig). It returns the node's name.
 func standInKubelet(t testing.TB, cs kubernetes.Interface, logs func(ns, pod string) string) string {
 	t.Helper()
+	name, stop, err := startStandInKubelet(cs, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return name
+}
+
+// startStandInKubelet is standInKubelet for a caller that is not a test
+// (hack/apiserver, for make demo): stop closes the server and deletes the
+// node.
+func startStandInKubelet(cs kubernetes.Interface, logs func(ns, pod string) string) (name string, stop func(), err error) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// /containerLogs/<namespace>/<pod>/<container>
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/containerLogs/"), "/")
@@ -148,20 +160,24 @@ func standInKubelet(t testing.TB, cs kubernetes.Interface, logs func(ns, pod str
 	}))
 	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	srv.StartTLS()
-	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)
-	name := fmt.Sprintf("stand-in-kubelet-%d", p)
+	name = fmt.Sprintf("stand-in-kubelet-%d", p)
 	ctx := context.Background()
 	node, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatal(err)
+		srv.Close()
+		return "", nil, err
 	}
-	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	stop = func() {
+		srv.Close()
+		_ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
+	}
 	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
 	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(p)
 	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
+		stop()
+		return "", nil, err
 	}
-	return name
+	return name, stop, nil
 }

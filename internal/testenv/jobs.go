@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -18,24 +19,46 @@ import (
 // created in namespace, which the test API server (no controllers) would
 // leave pending forever: each new Job gets one pod, on a stand-in node
 // whose kubelet serves outcome's Log as the pod's log, and ends complete,
-// or failed when outcome says Fail. It stops when the test ends.
+// or failed when outcome says Fail. It stops when the test ends, or after
+// five minutes.
 func JobController(t testing.TB, cfg *rest.Config, namespace string, outcome func(job *batchv1.Job) ChartOutcome) {
 	t.Helper()
-	cs := kubernetes.NewForConfigOrDie(cfg)
-	var logs sync.Map // namespace/pod → log; stored before the pod exists
-	node := standInKubelet(t, cs, func(ns, pod string) string {
-		log, _ := logs.Load(ns + "/" + pod)
-		s, _ := log.(string)
-		return s
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := cs.BatchV1().Jobs(namespace).Watch(ctx, metav1.ListOptions{})
+	stop, err := StartJobController(ctx, cfg, namespace, outcome, func(err error) {
+		if ctx.Err() == nil {
+			t.Errorf("stand-in Job controller: %v", err)
+		}
+	})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cancel(); stop() })
+}
+
+// StartJobController is JobController for a caller that is not a test
+// (hack/apiserver, for make demo): it runs until ctx ends, reports what
+// fails through report, and stop waits for it to end once ctx has.
+func StartJobController(ctx context.Context, cfg *rest.Config, namespace string, outcome func(job *batchv1.Job) ChartOutcome, report func(error)) (stop func(), err error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var logs sync.Map // namespace/pod → log; stored before the pod exists
+	node, stopKubelet, err := startStandInKubelet(cs, func(ns, pod string) string {
+		log, _ := logs.Load(ns + "/" + pod)
+		s, _ := log.(string)
+		return s
+	})
+	if err != nil {
+		return nil, err
+	}
+	w, err := cs.BatchV1().Jobs(namespace).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		stopKubelet()
+		return nil, err
+	}
 	done := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-done })
 	go func() {
 		defer close(done)
 		for ev := range w.ResultChan() {
@@ -46,11 +69,25 @@ func JobController(t testing.TB, cfg *rest.Config, namespace string, outcome fun
 			out := outcome(job)
 			pod := job.Name + "-" + string(job.UID)[:5]
 			logs.Store(job.Namespace+"/"+pod, out.Log)
-			if err := endJob(ctx, cs, job, node, pod, out.Fail); err != nil && ctx.Err() == nil {
-				t.Errorf("stand-in Job controller: %s/%s: %v", job.Namespace, job.Name, err)
+			if err := endJob(ctx, cs, job, node, pod, out.Fail); err != nil {
+				report(fmt.Errorf("%s/%s: %w", job.Namespace, job.Name, err))
 			}
 		}
 	}()
+	return func() { w.Stop(); <-done; stopKubelet() }, nil
+}
+
+// podSpec is the pod the Job controller would create from the Job's
+// template, scheduled on node: its ServiceAccount among the rest (the API
+// server refuses a pod whose ServiceAccount does not exist, and no
+// controller makes the namespace's default one here).
+func podSpec(job *batchv1.Job, node string) corev1.PodSpec {
+	spec := *job.Spec.Template.Spec.DeepCopy()
+	spec.NodeName = node
+	if spec.RestartPolicy == "" {
+		spec.RestartPolicy = corev1.RestartPolicyNever
+	}
+	return spec
 }
 
 // endJob creates a Job's pod on node and ends the Job as complete or
@@ -58,7 +95,7 @@ func JobController(t testing.TB, cfg *rest.Config, namespace string, outcome fun
 func endJob(ctx context.Context, cs kubernetes.Interface, job *batchv1.Job, node, podName string, fail bool) error {
 	if _, err := cs.CoreV1().Pods(job.Namespace).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: job.Namespace, Labels: job.Spec.Template.Labels},
-		Spec:       corev1.PodSpec{NodeName: node, RestartPolicy: corev1.RestartPolicyNever, Containers: job.Spec.Template.Spec.Containers},
+		Spec:       podSpec(job, node),
 	}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
