@@ -19,6 +19,7 @@ func BenchmarkVetSpecs(b *testing.B) {
 // BenchmarkVet1000 vets a generated tree of 500 L3 + 500 L4 components in
 // two environments.
 func BenchmarkVet1000(b *testing.B) {
+	testdataChartCache(b)
 	dir := b.TempDir()
 	if err := gentree.Write(dir, 500); err != nil {
 		b.Fatal(err)
@@ -28,6 +29,7 @@ func BenchmarkVet1000(b *testing.B) {
 
 // BenchmarkRender1000 renders the same tree to YAML.
 func BenchmarkRender1000(b *testing.B) {
+	testdataChartCache(b)
 	dir := b.TempDir()
 	if err := gentree.Write(dir, 500); err != nil {
 		b.Fatal(err)

@@ -27,6 +27,16 @@ spec:
       prefix: ""
 `
 
+// chartsLock pins the chart every L3 component renders: the archive
+// testdata/charts/kv-0.1.0.tgz (testdata/valid-minimal/charts.lock pins the
+// same).
+const chartsLock = `charts:
+- chart: kv
+  repo: https://charts.example.com
+  sha256: e8088d66576e2a2123e3779c54248d438b5c54003517715bfdf80cd40ffcf888
+  version: 0.1.0
+`
+
 // Write writes the tree into dir: cluster.yaml, data/NNNN.yaml (L3) and
 // apps/NNNN.yaml (L4). Every L4 component depends on its L3 twin.
 func Write(dir string, n int) error {
@@ -36,6 +46,9 @@ func Write(dir string, n int) error {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "cluster.yaml"), []byte(cluster), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "charts.lock"), []byte(chartsLock), 0o644); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
@@ -60,14 +73,17 @@ spec:
     - name: data
       size: 1Gi
   helm:
+    # testdata/charts/kv-0.1.0.tgz, a chart written for kcloud's tests:
+    # kcloud renders charts itself, so the tree pins one it can have
+    # offline (charts.lock); callers put the archive in the cache.
     repo: https://charts.example.com
-    chart: postgresql
-    version: 16.4.1
+    chart: kv
+    version: 0.1.0
     values:
-      primary:
-        persistence:
-          existingClaim: db-NNNN-data
-      auth:
+      server:
+        host: db-NNNN.data
+        storageClass: local-path-retain
+      podAnnotations:
         database: app-NNNN
 `, "NNNN", fmt.Sprintf("%04d", i))
 }
