@@ -9,6 +9,11 @@ import (
 	"unicode/utf8"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"kcloud.dev/kcloud/pkg/diff"
 	"kcloud.dev/kcloud/pkg/kube"
@@ -138,6 +143,8 @@ func (l *loader) renderPlan(ctx context.Context, dirs []string) error {
 	opts.Strict = l.o.strict
 	if l.o.vet {
 		opts.Lenient = true
+	} else if l.o.online && l.o.at == nil {
+		opts.Lookup = l.liveLookup
 	}
 	plan, diags := render.Render(ctx, l.s.tree, opts)
 	if plan != nil {
@@ -174,7 +181,7 @@ func (g *globals) decrypt(src []byte) ([]byte, error) {
 // connect builds the clients of an online load. For vet, naming a cluster
 // that cannot be reached is a usage problem: vet is an offline command.
 func (l *loader) connect(context.Context, []string) error {
-	if !l.o.online || l.s.plan == nil {
+	if !l.o.online || l.s.plan == nil || l.s.c != nil {
 		return nil
 	}
 	c, err := l.g.connect(l.s.plan.Tables)
@@ -183,6 +190,54 @@ func (l *loader) connect(context.Context, []string) error {
 	}
 	l.s.c = c
 	return err
+}
+
+// liveLookup answers a chart's lookup of what the plan does not hold from
+// the cluster, read only (a GET or a LIST), connecting on first use: the
+// only requests of a load before its plan is valid besides the schema
+// reads. What it reads of a Secret teaches the redactor first, so a chart
+// that renders a looked-up value cannot print it. A kind the cluster does
+// not serve, like an object it does not hold, is answered with nothing.
+func (l *loader) liveLookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
+	if l.s.c == nil {
+		c, err := l.g.connect(l.s.tree.Tables)
+		if err != nil {
+			return nil, err
+		}
+		l.s.c = c
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, err
+	}
+	m, err := l.s.c.Mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var ri dynamic.ResourceInterface = l.s.c.Dynamic.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace && namespace != "" {
+		ri = l.s.c.Dynamic.Resource(m.Resource).Namespace(namespace)
+	}
+	if name == "" {
+		list, err := ri.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			l.g.red.Add(&list.Items[i])
+		}
+		return list.UnstructuredContent(), nil
+	}
+	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	l.g.red.Add(obj)
+	return obj.UnstructuredContent(), nil
 }
 
 // validate checks the plan's objects against their kinds' schemas: the

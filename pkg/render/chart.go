@@ -44,7 +44,7 @@ type chartArchive struct {
 // templates (test hooks left out) and the CRDs of its crds/ directories,
 // as objects of the component. A chart that cannot be had leaves the
 // component partial.
-func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func(string) (string, bool)) []Object {
+func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func(string) (string, bool), stacks []Stack) []Object {
 	ref := ChartRef{Repo: h.Repo, Chart: h.Chart, Version: h.Version}
 	ch, ok := r.loadChart(ref, h.Pos)
 	if !ok {
@@ -59,15 +59,16 @@ func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func
 		r.valuesChecked[c.Name] = true
 		r.diags = append(r.diags, checkValues(ch, h, values, r.opts.Strict)...)
 	}
-	files, lookups, err := renderChart(r.ctx, ch, values, common.ReleaseOptions{Name: c.Name, Namespace: ns, Revision: 1, IsInstall: true}, r.capabilities())
+	lk := &chartLookup{ctx: r.ctx, stacks: stacks, live: r.opts.Lookup}
+	files, err := renderChart(r.ctx, ch, values, common.ReleaseOptions{Name: c.Name, Namespace: ns, Revision: 1, IsInstall: true}, r.capabilities(), lk.lookup)
 	if err != nil {
 		r.diags.Errorf(h.Pos, "chart %s: %v", ref, err)
 		return nil
 	}
-	if lookups && !r.lookupWarned[c.Name] {
+	if len(lk.missed) > 0 && !r.lookupWarned[c.Name] {
 		r.lookupWarned[c.Name] = true
 		r.diags = append(r.diags, spec.Diagnostic{Pos: h.Pos, Severity: spec.SeverityWarning,
-			Message: fmt.Sprintf("chart %s: %s calls lookup, which reads nothing offline: what it renders assumes the cluster holds none of what it looks up", ref, strings.Join(lookupTemplates(ch), ", "))})
+			Message: fmt.Sprintf("chart %s: %s looks up %s, which the plan does not hold and nothing reads offline: what it renders assumes the cluster holds none of it", ref, strings.Join(lookupTemplates(ch), ", "), missedLookups(lk.missed))})
 	}
 	docs, err := chartDocs(files)
 	if err != nil {
@@ -125,28 +126,22 @@ func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 
 // renderChart renders ch's templates as Helm's install does (values
 // coalesced with the chart's defaults, dependencies enabled by their
-// conditions), without a cluster: lookup returns nothing, and lookups says
-// whether a template called it.
-func renderChart(ctx context.Context, ch *chart.Chart, values map[string]any, rel common.ReleaseOptions, caps *common.Capabilities) (files map[string]string, lookups bool, err error) {
+// conditions), its lookup calls answered by lookup.
+func renderChart(ctx context.Context, ch *chart.Chart, values map[string]any, rel common.ReleaseOptions, caps *common.Capabilities,
+	lookup func(apiVersion, kind, namespace, name string) (map[string]any, error)) (map[string]string, error) {
 	if v := ch.Metadata.KubeVersion; v != "" && !chartutil.IsCompatibleRange(v, caps.KubeVersion.String()) {
-		return nil, false, fmt.Errorf("the chart requires Kubernetes %s; the Cluster's K3s is %s", v, caps.KubeVersion.Version)
+		return nil, fmt.Errorf("the chart requires Kubernetes %s; the Cluster's K3s is %s", v, caps.KubeVersion.Version)
 	}
 	if err := chartutil.ProcessDependencies(ch, values); err != nil {
-		return nil, false, fmt.Errorf("dependencies: %w", err)
+		return nil, fmt.Errorf("dependencies: %w", err)
 	}
 	// The values schema is checked by checkValues, at the spec's lines.
 	vals, err := commonutil.ToRenderValuesWithSchemaValidation(ch, values, rel, caps, true)
 	if err != nil {
-		return nil, false, fmt.Errorf("values: %w", err)
+		return nil, fmt.Errorf("values: %w", err)
 	}
-	e := engine.Engine{CustomTemplateFuncs: template.FuncMap{
-		"lookup": func(string, string, string, string) (map[string]any, error) {
-			lookups = true
-			return map[string]any{}, nil
-		},
-	}}
-	files, err = e.RenderWithContext(ctx, ch, vals)
-	return files, lookups, err
+	e := engine.Engine{CustomTemplateFuncs: template.FuncMap{"lookup": lookup}}
+	return e.RenderWithContext(ctx, ch, vals)
 }
 
 // chartDoc is one object of a chart and the file it came from.

@@ -15,6 +15,7 @@
 //   - expand.go: substitutions in values and objects
 //   - fetch.go: HTTPFetcher: pinned manifests checked against their sha256
 //   - hooks.go: chart hooks: IsHook, Result.WithoutHooks (what diff and status compare)
+//   - lookup.go: a chart's lookup answered from the plan, then the live cluster (LiveLookup)
 //   - order.go: namespace merging and apply order
 //   - patch.go: patches of pinned URL manifests, with kustomize's libraries
 //   - plan.go: Result helpers, Selection, stack names

@@ -138,6 +138,15 @@ func (r *renderer) selected(s Stack) bool { return r.selection().Match(s.Name) }
 func (r *renderer) renderAll() []Stack {
 	cl := r.tree.Cluster
 	var stacks []Stack
+	// Charts render last, in tree order, so that their lookups are
+	// answered from every other object of the plan.
+	type pendingChart struct {
+		stack int
+		c     *spec.Component
+		layer spec.Layer
+		env   string
+	}
+	var charts []pendingChart
 	for _, layer := range r.tabs.Layers {
 		envs := []string{""}
 		if layer.PerEnv() {
@@ -153,10 +162,18 @@ func (r *renderer) renderAll() []Stack {
 				}
 				used = true
 				objs = append(objs, r.component(c, layer, env)...)
+				if c.Helm != nil {
+					charts = append(charts, pendingChart{len(stacks), c, layer, env})
+				}
 			}
 			s.Objects = append(r.generated(layer, env, used), objs...)
 			stacks = append(stacks, s)
 		}
+	}
+	for _, p := range charts {
+		ns := r.componentNamespace(p.c, p.layer, p.env)
+		objs := r.chart(p.c, p.c.Helm, ns, r.lookup(p.c, ns, p.env), stacks)
+		stacks[p.stack].Objects = append(stacks[p.stack].Objects, objs...)
 	}
 	r.mergeNamespaces(stacks)
 	fillNamespaces(stacks)
@@ -220,11 +237,9 @@ func (r *renderer) generatedObject(u *unstructured.Unstructured) Object {
 
 // component renders one component in one environment (env is empty for
 // shared layers).
+// A chart is rendered apart, once every other object is (renderAll).
 func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []Object {
-	ns := c.Namespace
-	if layer.PerEnv() {
-		ns = layer.EnvNamespace(env)
-	}
+	ns := r.componentNamespace(c, layer, env)
 	lookup := r.lookup(c, ns, env)
 	var out []Object
 	// add renders an object; a fetched third-party manifest is used as
@@ -242,9 +257,6 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		out = append(out, o)
 	}
 
-	if h := c.Helm; h != nil {
-		out = append(out, r.chart(c, h, ns, lookup)...)
-	}
 	for _, m := range c.Manifests {
 		docs, substitute := r.expandSOPS(m, r.manifestDocs(m), lookup)
 		if m.URL != "" && docs == nil {
@@ -268,6 +280,15 @@ func (r *renderer) component(c *spec.Component, layer spec.Layer, env string) []
 		out = append(out, o)
 	}
 	return out
+}
+
+// componentNamespace is c's namespace in env: each environment's own in a
+// per-environment layer.
+func (r *renderer) componentNamespace(c *spec.Component, layer spec.Layer, env string) string {
+	if layer.PerEnv() {
+		return layer.EnvNamespace(env)
+	}
+	return c.Namespace
 }
 
 // lookup resolves the substitutions of a component in one environment.

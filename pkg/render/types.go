@@ -215,6 +215,10 @@ type Options struct {
 	// Strict makes a values key no chart reads an error, not a warning
 	// (vet --strict).
 	Strict bool
+	// Lookup answers a chart's lookup of what the plan does not hold from
+	// the cluster (diff, apply). Nil answers nothing: vet and render warn
+	// about each such lookup.
+	Lookup LiveLookup
 }
 
 // ChartRef names one chart archive: a repository (empty for an OCI
