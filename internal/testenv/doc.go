@@ -17,5 +17,6 @@
 //   - helmsdk.go: HelmInstall: a release installed with the Helm SDK's own install action
 //   - jobs.go: JobController: a stand-in Job controller and kubelet that end Jobs as a test says
 //   - k3s.go: a stand-in K3s installer and k3s binary that record what ran: installs, snapshots, cluster resets, uninstalls, the init system
+//   - ociregistry.go: OCIRegistry: an OCI registry on loopback (go-containerregistry's), charts pushed with Helm's client
 //   - sshd.go: a real OpenSSH sshd on loopback, host and client keys; cutting its connections
 package testenv
