@@ -16,6 +16,7 @@ import (
 
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/spec"
 )
 
 // nestedArchive returns the file name of the archive at path in the
@@ -137,5 +138,74 @@ func TestChartBumpDiffsAsObjects(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the bump's diff lacks %q:\n%s", want, tail(out))
 		}
+	}
+}
+
+// TestChartComponentRemovalDetachesClaims: a PersistentVolumeClaim a real
+// chart renders (Headlamp 0.45.0's templates/pvc.yaml) carries the detach
+// annotation; removing the chart component deletes its other objects and
+// detaches the claim: it stays, out of the inventory, and the next diff is
+// empty.
+func TestChartComponentRemovalDetachesClaims(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(sharedCharts, "headlamp-0.45.0.tgz"))
+	if err != nil {
+		testNote(t, "left out: the chart archives are not beside the project: "+err.Error())
+		t.Skip("no chart archives")
+	}
+	env := uniqueEnv("chartpvc")
+	ns := "apps-" + env
+	// https://github.com/kubernetes-sigs/headlamp/blob/headlamp-helm-0.45.0/charts/headlamp/values.yaml
+	// (persistentVolumeClaim, clusterRoleBinding.create: an L4 component
+	// renders no cluster-scoped object).
+	values := "{clusterRoleBinding: {create: false}, persistentVolumeClaim: {enabled: true, accessModes: [ReadWriteOnce], size: 1Gi, storageClassName: local-path}}"
+	dir := chartTree(t, env, "headlamp", "0.45.0", values, map[string][]byte{"0.45.0": body})
+	// Another component stays: a tree with none left is refused as lost.
+	other := fmt.Sprintf(`apiVersion: kcloud.dev/v1alpha1
+kind: Component
+metadata: {name: other}
+spec:
+  layer: L4
+  envs: [%s]
+  objects:
+    - {apiVersion: v1, kind: ConfigMap, metadata: {name: other}, data: {k: v}}
+`, env)
+	if err := os.WriteFile(filepath.Join(dir, "other.yaml"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := kcLive(t, "apply", dir, "--env", env, "--wait=false"); code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	pvc, err := typed(t).CoreV1().PersistentVolumeClaims(ns).Get(ctx, "app-headlamp", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabs, err := spec.LoadTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tabs.Retention.Detach; pvc.Annotations[d.Key] != d.Value {
+		t.Errorf("the chart's claim lacks %s: %s: %v", d.Key, d.Value, pvc.Annotations)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "app.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kcLive(t, "diff", dir, "--env", env)
+	if code != exitFailed || !strings.Contains(out, "! detach PersistentVolumeClaim "+ns+"/app-headlamp") || !strings.Contains(out, "- delete Deployment "+ns+"/app-headlamp") {
+		t.Fatalf("diff of the removal: exit %d, want the claim detached and the Deployment deleted\n%s%s", code, tail(out), errOut)
+	}
+	// Most of the stack goes: the mass-prune guard wants it said.
+	if code, out, errOut := kcLive(t, "apply", dir, "--env", env, "--wait=false", "--allow-mass-prune"); code != exitOK {
+		t.Fatalf("apply of the removal: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := typed(t).CoreV1().PersistentVolumeClaims(ns).Get(ctx, "app-headlamp", metav1.GetOptions{}); err != nil {
+		t.Errorf("the detached claim: %v", err)
+	}
+	if _, err := typed(t).AppsV1().Deployments(ns).Get(ctx, "app-headlamp", metav1.GetOptions{}); err == nil {
+		t.Error("the removed chart's Deployment is still there")
+	}
+	if code, out, _ := kcLive(t, "diff", dir, "--env", env); code != exitOK {
+		t.Errorf("diff after the detach: exit %d, want 0 (the claim out of the inventory)\n%s", code, tail(out))
 	}
 }
