@@ -92,29 +92,7 @@ func runInstallJob(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Int
 	if err != nil {
 		return err
 	}
-	if _, err := cs.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: ns, Labels: job.Spec.Template.Labels},
-		Spec:       corev1.PodSpec{NodeName: node, RestartPolicy: corev1.RestartPolicyNever, Containers: job.Spec.Template.Spec.Containers},
-	}, metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	now := metav1.Now()
-	job.Status.StartTime = &now
-	if fail {
-		job.Status.Failed = 1
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
-		}
-	} else {
-		job.Status.Succeeded = 1
-		job.Status.CompletionTime = &now
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		}
-	}
-	if _, err := cs.BatchV1().Jobs(ns).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
+	if err := endJob(ctx, cs, job, node, podName, fail); err != nil {
 		return err
 	}
 	hc = hc.DeepCopy()
