@@ -86,13 +86,15 @@ cue-vet:
 	$(GO) run cuelang.org/go/cmd/cue@v0.17.1 vet -c=false ./schema/
 
 # bench: Go benchmarks of vet/render, whole-process timings of vet/render
-# (median wall, peak RSS), and kcloud vs kubectl vs the floor (hack/floor)
-# on the real API server, written to bench/RESULTS.md (hack/bench.sh:
-# COUNT=5 samples, SIZES="1000 4000" objects).
+# (median wall, peak RSS), kcloud vs kubectl vs the floor (hack/floor) on
+# the real API server, written to bench/RESULTS.md (hack/bench.sh: COUNT=5
+# samples, SIZES="1000 4000 10000" objects), and chart renders vs helm
+# template (hack/bench-charts.sh).
 bench: build testbin
 	$(GO) test -run '^$$' -bench 'Vet|Render' -benchmem -count 5 ./cmd/kcloud
 	hack/bench-vet.sh
 	hack/bench.sh
+	hack/bench-charts.sh
 
 # docs regenerates docs/commands/ (every command's help, from cobra) and
 # docs/tables.md (kcloud docs); cmd/kcloud's TestCommandDocs fails when

@@ -345,7 +345,7 @@ spec:
 // platform, serving K3s's own CRDs but not cert-manager's: kcloud renders
 // the cert-manager chart, CRDs included. The stand-in Helm controller
 // stays for the HelmCharts of K3s's own (none of specs/).
-func platformServer(t *testing.T) *testenv.APIServer {
+func platformServer(t testing.TB) *testenv.APIServer {
 	t.Helper()
 	crds, err := testenv.CRDs()
 	if err != nil {
@@ -363,9 +363,6 @@ func platformServer(t *testing.T) *testenv.APIServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	testenv.HelmController(t, srv.Config(), func(*unstructured.Unstructured) testenv.ChartOutcome {
-		return testenv.ChartOutcome{Log: "deployed\n"}
-	})
 	// cert-manager's post-install hook Job (startupapicheck) completes.
 	testenv.JobController(t, srv.Config(), "cert-manager", func(*batchv1.Job) testenv.ChartOutcome {
 		return testenv.ChartOutcome{Log: "The cert-manager API is ready\n"}

@@ -136,7 +136,13 @@ func kubectlManifest(b testing.TB, dir string, sel []string) (string, int) {
 	if err != nil || diags.HasErrors() {
 		b.Fatalf("load %s: %v %v", dir, err, diags)
 	}
-	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: cache.Dir{Path: os.Getenv(cache.EnvDir)}}, Decrypt: secret.Decrypt}
+	lock, err := cache.ReadLock(filepath.Join(dir, cache.LockFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dirCache := cache.Dir{Path: os.Getenv(cache.EnvDir)}
+	opts := render.Options{Getenv: os.LookupEnv, Fetcher: &cache.Fetcher{Dir: dirCache}, Decrypt: secret.Decrypt,
+		Charts: &cache.Charts{Dir: dirCache, Lock: lock}}
 	if len(sel) == 2 {
 		opts.Env = sel[1]
 	}
@@ -144,6 +150,9 @@ func kubectlManifest(b testing.TB, dir string, sel []string) (string, int) {
 	if diags.HasErrors() {
 		b.Fatalf("render %s: %v", dir, diags)
 	}
+	// Chart hooks are kcloud's to run and delete, not part of what stays
+	// (kubectl would create them on every diff and apply).
+	res = res.WithoutHooks()
 	var out bytes.Buffer
 	n := 0
 	for _, s := range res.Stacks {
