@@ -37,7 +37,17 @@ type Redactor struct {
 	// short holds values under MinRedactLen, masked in free text only
 	// where they stand as a whole token in a value position.
 	short []*regexp.Regexp
-	r     *strings.Replacer
+	// forms are the free-text forms of every long value (formsOf), and
+	// prefixes their first MinRedactLen bytes: a text none of whose
+	// windows is a prefix holds no form, and is left as it is without the
+	// replacer. r replaces every form; stale says forms were added since it
+	// was built. It is rebuilt only when a text may hold one: a diff masks
+	// thousands of Secrets, each adding values, and rebuilding on each
+	// addition made it quadratic.
+	forms    map[string]bool
+	prefixes map[string]bool
+	r        *strings.Replacer
+	stale    bool
 }
 
 // NewRedactor returns a Redactor for the Secrets among objs.
@@ -71,50 +81,94 @@ func (r *Redactor) AddValues(vals ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.exact == nil {
-		r.exact = map[string]bool{}
+		r.exact, r.forms, r.prefixes = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	}
 	for _, v := range vals {
 		if v == "" || r.exact[v] {
 			continue
 		}
-		r.exact[v] = true
-		r.exact[base64.StdEncoding.EncodeToString([]byte(v))] = true
+		for _, e := range []string{v, base64.StdEncoding.EncodeToString([]byte(v))} {
+			r.exact[e] = true
+			if len(e) < MinRedactLen {
+				continue
+			}
+			for _, f := range formsOf(e) {
+				if !r.forms[f] {
+					r.forms[f], r.prefixes[f[:MinRedactLen]], r.stale = true, true, true
+				}
+			}
+		}
 		if len(v) < MinRedactLen {
 			r.short = append(r.short, shortPattern(v))
 		}
 	}
-	r.rebuild()
 }
 
-// rebuild makes the free-text replacer: every long value, its lines, its
-// base64 and its escaped forms (JSON, Go %q, GitHub annotations), longest
-// first.
-func (r *Redactor) rebuild() {
-	seen := map[string]bool{}
-	var forms []string
-	add := func(s string) {
-		if len(s) >= MinRedactLen && !seen[s] {
-			seen[s] = true
-			forms = append(forms, s)
+// mayHold reports whether s may hold the form of a long value: whether
+// one of its windows of MinRedactLen bytes is a form's prefix.
+func (r *Redactor) mayHold(s string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.prefixes) == 0 {
+		return false
+	}
+	for i := 0; i+MinRedactLen <= len(s); i++ {
+		if r.prefixes[s[i:i+MinRedactLen]] {
+			return true
 		}
 	}
-	for v := range r.exact {
-		if len(v) < MinRedactLen {
-			continue
+	return false
+}
+
+// replacer returns the free-text replacer, rebuilt first when values were
+// added since it was built.
+func (r *Redactor) replacer() *strings.Replacer {
+	r.mu.RLock()
+	rep, stale := r.r, r.stale
+	r.mu.RUnlock()
+	if !stale {
+		return rep
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stale {
+		r.rebuild()
+		r.stale = false
+	}
+	return r.r
+}
+
+// formsOf is every form of a long value v that free text may hold: v,
+// its lines, and their base64 and escaped forms (JSON, Go %q, GitHub
+// annotations); those shorter than MinRedactLen are left out.
+func formsOf(v string) []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= MinRedactLen {
+			out = append(out, s)
 		}
-		for _, s := range append([]string{v}, strings.Split(v, "\n")...) {
-			s = strings.TrimSpace(s)
-			add(s)
-			add(base64.StdEncoding.EncodeToString([]byte(s)))
-			add(base64.RawStdEncoding.EncodeToString([]byte(s)))
-			add(base64.URLEncoding.EncodeToString([]byte(s)))
-			add(jsonEscaped(s))
-			add(strconv.Quote(s)[1 : len(strconv.Quote(s))-1])
-			add(jsonEscaped(jsonEscaped(s)))
-			add(ghData.Replace(s))
-			add(ghProperty.Replace(s))
-		}
-		add(v)
+	}
+	for _, s := range append([]string{v}, strings.Split(v, "\n")...) {
+		s = strings.TrimSpace(s)
+		add(s)
+		add(base64.StdEncoding.EncodeToString([]byte(s)))
+		add(base64.RawStdEncoding.EncodeToString([]byte(s)))
+		add(base64.URLEncoding.EncodeToString([]byte(s)))
+		add(jsonEscaped(s))
+		add(strconv.Quote(s)[1 : len(strconv.Quote(s))-1])
+		add(jsonEscaped(jsonEscaped(s)))
+		add(ghData.Replace(s))
+		add(ghProperty.Replace(s))
+	}
+	add(v)
+	return out
+}
+
+// rebuild makes the free-text replacer of every form, longest first.
+func (r *Redactor) rebuild() {
+	forms := make([]string, 0, len(r.forms))
+	for f := range r.forms {
+		forms = append(forms, f)
 	}
 	sort.Slice(forms, func(i, j int) bool {
 		if len(forms[i]) != len(forms[j]) {
@@ -169,11 +223,11 @@ func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
+	if r.mayHold(s) {
+		s = r.replacer().Replace(s)
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.r != nil {
-		s = r.r.Replace(s)
-	}
 	for _, p := range r.short {
 		if p.MatchString(s) {
 			s = replaceShort(p, s)
