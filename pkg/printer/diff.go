@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/sync/errgroup"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
@@ -76,17 +79,21 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 
 // diffJSON prints the records; the diffs only when withDiff.
 func diffJSON(w io.Writer, res *diff.Result, withDiff bool) error {
+	var texts []string
+	if withDiff {
+		var err error
+		if texts, err = changeTexts(res.Changes); err != nil {
+			return err
+		}
+	}
 	recs := make([]DiffRecord, 0, len(res.Changes))
-	for _, c := range res.Changes {
+	for i, c := range res.Changes {
 		r := DiffRecord{
 			Stack: c.Stack, Action: string(c.Action), APIVersion: c.APIVersion(), Kind: c.Ref.GroupKind.Kind,
 			Namespace: c.Ref.Namespace, Name: c.Ref.Name, Component: c.Component, Note: c.Note, ClientSide: c.ClientSide,
 		}
 		if withDiff {
-			var err error
-			if r.Diff, err = c.Text(); err != nil {
-				return err
-			}
+			r.Diff = texts[i]
 		}
 		recs = append(recs, r)
 	}
@@ -113,49 +120,37 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		}
 		return code + s + reset
 	}
-	var b strings.Builder
+	changes := byComponent(res.Changes)
 	group := ""
-	for _, c := range byComponent(res.Changes) {
-		if g := c.Stack + "\x00" + c.Component; c.Component != "" && g != group {
-			group = g
-			fmt.Fprintln(&b, paint(bold, fmt.Sprintf("component %s (%s):", c.Component, c.Stack)))
-		}
-		head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref.String(), c.Stack)
-		fmt.Fprintln(&b, paint(bold, head))
-		if c.Note != "" {
-			fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
-		}
-		text, err := c.Text()
+	for start := 0; start < len(changes); start += diffTextChunk {
+		chunk := changes[start:min(start+diffTextChunk, len(changes))]
+		texts, err := changeTexts(chunk)
 		if err != nil {
 			return err
 		}
-		for _, line := range strings.SplitAfter(text, "\n") {
-			if line == "" {
-				continue
+		var b strings.Builder
+		for i, c := range chunk {
+			if g := c.Stack + "\x00" + c.Component; c.Component != "" && g != group {
+				group = g
+				fmt.Fprintln(&b, paint(bold, fmt.Sprintf("component %s (%s):", c.Component, c.Stack)))
 			}
-			switch {
-			case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
-				b.WriteString(paint(bold, strings.TrimSuffix(line, "\n")) + "\n")
-			case strings.HasPrefix(line, "+"):
-				b.WriteString(paint(green, strings.TrimSuffix(line, "\n")) + "\n")
-			case strings.HasPrefix(line, "-"):
-				b.WriteString(paint(red, strings.TrimSuffix(line, "\n")) + "\n")
-			case strings.HasPrefix(line, "@@"):
-				b.WriteString(paint(cyan, strings.TrimSuffix(line, "\n")) + "\n")
-			default:
-				b.WriteString(line)
+			head := fmt.Sprintf("%s %s %s (%s)", actionSign[c.Action], c.Action, c.Ref.String(), c.Stack)
+			fmt.Fprintln(&b, paint(bold, head))
+			if c.Note != "" {
+				fmt.Fprintln(&b, paint(yellow, "  # "+c.Note))
 			}
+			writeDiffLines(&b, texts[i], paint)
+			b.WriteString("\n")
 		}
-		b.WriteString("\n")
-	}
-	out := b.String()
-	if !color {
-		// Object content reaches these lines: no line may become a
-		// workflow command in a CI log.
-		out = CleanLines(out)
-	}
-	if _, err := io.WriteString(w, out); err != nil {
-		return err
+		out := b.String()
+		if !color {
+			// Object content reaches these lines: no line may become a
+			// workflow command in a CI log.
+			out = CleanLines(out)
+		}
+		if _, err := io.WriteString(w, out); err != nil {
+			return err
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STACK\tCREATE\tUPDATE\tDELETE\tDETACH\tUNCHANGED")
@@ -180,6 +175,48 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 // byComponent returns the changes that change something, grouped by
 // stack (in plan order) and component, in plan order within a group: what
 // a chart bump does reads as one block under its component.
+// writeDiffLines writes a unified diff's lines, painted by kind.
+func writeDiffLines(b *strings.Builder, text string, paint func(code, s string) string) {
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if line == "" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+			b.WriteString(paint(bold, strings.TrimSuffix(line, "\n")) + "\n")
+		case strings.HasPrefix(line, "+"):
+			b.WriteString(paint(green, strings.TrimSuffix(line, "\n")) + "\n")
+		case strings.HasPrefix(line, "-"):
+			b.WriteString(paint(red, strings.TrimSuffix(line, "\n")) + "\n")
+		case strings.HasPrefix(line, "@@"):
+			b.WriteString(paint(cyan, strings.TrimSuffix(line, "\n")) + "\n")
+		default:
+			b.WriteString(line)
+		}
+	}
+}
+
+// diffTextChunk is how many changes diffText renders at a time: their
+// unified diffs in parallel (each is CPU alone: two YAML documents and a
+// diff), written before the next chunk, so that a diff of thousands of
+// changed objects holds one chunk's text, not all of it.
+const diffTextChunk = 256
+
+// changeTexts renders the unified diffs of changes, on every CPU.
+func changeTexts(changes []diff.Change) ([]string, error) {
+	texts := make([]string, len(changes))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range changes {
+		g.Go(func() error {
+			var err error
+			texts[i], err = c.Text()
+			return err
+		})
+	}
+	return texts, g.Wait()
+}
+
 func byComponent(changes []diff.Change) []diff.Change {
 	stackAt := map[string]int{}
 	var out []diff.Change
