@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,7 +37,8 @@ import (
 // a different one each sample. With KCLOUD_BENCH_RESULTS set, the medians,
 // ratios and the targets are written there as Markdown (hack/bench.sh:
 // bench/RESULTS.md). KCLOUD_BIN and KCLOUD_FLOOR name the binaries to time
-// (default: built from this tree).
+// (default: built from this tree); KCLOUD_BENCH_PROFILE, a directory, takes
+// a CPU profile of every kcloud run into it.
 //
 //	go test ./cmd/kcloud -run '^$' -bench '^BenchmarkLive$' -benchtime 1x -timeout 0
 func BenchmarkLive(b *testing.B) {
@@ -173,6 +173,9 @@ func (t *benchTools) args(tool, verb string, in benchInput) []string {
 	}
 }
 
+// benchProfiles counts the CPU profiles taken with KCLOUD_BENCH_PROFILE.
+var benchProfiles int
+
 // run runs tool and returns its wall time and peak RSS; it fails b unless
 // the tool exits with 0, or, for a diff that finds changes, 1 (the floor
 // compares nothing and always exits 0).
@@ -183,7 +186,23 @@ func (t *benchTools) run(b *testing.B, tool, verb string, in benchInput, changes
 		want = 1
 	}
 	args := t.args(tool, verb, in)
-	cmd := exec.Command(args[0], args[1:]...)
+	// The peak RSS comes from GNU time, which forks: Go starts a process
+	// sharing this one's memory until it execs (CLONE_VM), and Linux
+	// counts that memory's high-water mark in the child's ru_maxrss, so
+	// the child's own rusage says at least this test process's RSS.
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		b.Fatalf("GNU time (/usr/bin/time) is needed for the peak RSS of each run: %v", err)
+	}
+	rssFile := filepath.Join(b.TempDir(), "rss")
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rssFile}, args...)...)
+	if dir := os.Getenv("KCLOUD_BENCH_PROFILE"); dir != "" && tool == toolKcloud {
+		// A CPU profile of each kcloud run, numbered in the order taken
+		// (bench/RESULTS.md's profiles of the missed targets).
+		benchProfiles++
+		path := filepath.Join(dir, fmt.Sprintf("%03d-%s.pprof", benchProfiles, verb))
+		cmd.Env = append(os.Environ(), "KCLOUD_CPUPROFILE="+path)
+		fmt.Fprintf(os.Stderr, "profile %s: %s\n", path, strings.Join(args[1:], " "))
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr // stdout: /dev/null
 	start := time.Now()
@@ -193,11 +212,16 @@ func (t *benchTools) run(b *testing.B, tool, verb string, in benchInput, changes
 	if code := cmd.ProcessState.ExitCode(); code != want || (err != nil && !errors.As(err, &exit)) {
 		b.Fatalf("%s %s: exit %d (want %d): %v\n%s", tool, strings.Join(args[1:], " "), code, want, err, tail(stderr.String()))
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	out, err := os.ReadFile(rssFile)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return benchSample{secs: wall.Seconds(), rss: rss}
+	fields := strings.Fields(string(out))
+	kb, err := strconv.ParseInt(strings.Join(fields[max(len(fields)-1, 0):], ""), 10, 64)
+	if err != nil {
+		b.Fatalf("GNU time's peak RSS %q: %v", out, err)
+	}
+	return benchSample{secs: wall.Seconds(), rss: kb * 1024}
 }
 
 // onFreshServer runs tool's first apply of in on an API server started for
