@@ -342,23 +342,11 @@ spec:
 }
 
 // platformServer starts an API server of the test's own for the whole
-// platform, serving K3s's own CRDs but not cert-manager's: kcloud renders
-// the cert-manager chart, CRDs included. The stand-in Helm controller
-// stays for the HelmCharts of K3s's own (none of specs/).
+// platform, as a fresh K3s: K3s's own CRDs but not cert-manager's (kcloud
+// renders the cert-manager chart, CRDs included), no webhook admission.
 func platformServer(t testing.TB) *testenv.APIServer {
 	t.Helper()
-	crds, err := testenv.CRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k3s []string
-	for _, crd := range crds {
-		if !strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
-			k3s = append(k3s, crd.Name)
-		}
-	}
-	// The charts' webhooks (cert-manager's) need pods to answer.
-	srv, err := testenv.StartAPIServer(testenv.OnlyCRDs(k3s...), testenv.WithoutAdmissionWebhooks())
+	srv, err := testenv.StartAPIServer(testenv.FreshK3s())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -30,19 +29,7 @@ func main() {
 func run(ctx context.Context, kubeconfig string, platform bool) (err error) {
 	var opts []testenv.Option
 	if platform {
-		crds, err := testenv.CRDs()
-		if err != nil {
-			return err
-		}
-		var k3s []string
-		for _, crd := range crds {
-			if !strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
-				k3s = append(k3s, crd.Name)
-			}
-		}
-		// The test control plane runs no pods: the webhooks cert-manager's
-		// chart registers could never answer.
-		opts = append(opts, testenv.OnlyCRDs(k3s...), testenv.WithoutAdmissionWebhooks())
+		opts = append(opts, testenv.FreshK3s())
 	}
 	srv, err := testenv.StartAPIServer(opts...)
 	if err != nil {

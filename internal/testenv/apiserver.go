@@ -36,8 +36,14 @@ type Option func(*options)
 type options struct {
 	noCRDs     bool
 	only       []string
+	k3sOnly    bool
 	noWebhooks bool
 }
+
+// FreshK3s serves what a tree meets on a new K3s: K3s's own CRDs and not
+// cert-manager's (its chart brings them), and no webhook admission (see
+// WithoutAdmissionWebhooks).
+func FreshK3s() Option { return func(o *options) { o.k3sOnly, o.noWebhooks = true, true } }
 
 // WithoutAdmissionWebhooks turns off the API server's webhook admission:
 // the test control plane runs no pods, so the webhooks a chart registers
@@ -79,6 +85,9 @@ func StartAPIServer(opts ...Option) (*APIServer, error) {
 			return nil, err
 		}
 		for _, crd := range crds {
+			if o.k3sOnly && strings.HasSuffix(crd.Spec.Group, "cert-manager.io") {
+				continue
+			}
 			if o.only == nil || slices.Contains(o.only, crd.Name) {
 				env.CRDs = append(env.CRDs, crd)
 			}

@@ -90,9 +90,8 @@ func objectNamespace(o Object) string {
 // stringData in its data, base64-encoded.
 func asServed(o Object) map[string]any {
 	out := runtime.DeepCopyJSON(o.Object)
-	if ns := objectNamespace(o); ns != "" {
-		md, _ := out["metadata"].(map[string]any)
-		md["namespace"] = ns
+	if md, ok := out["metadata"].(map[string]any); ok && objectNamespace(o) != "" {
+		md["namespace"] = objectNamespace(o)
 	}
 	if out["kind"] != "Secret" || out["apiVersion"] != "v1" {
 		return out
