@@ -66,8 +66,10 @@ func LogEvent(log zerolog.Logger, e apply.Event) {
 		if status != "" {
 			msg += " " + status
 		}
-		if e.Message != "" {
+		if e.Message != "" && msg != "" {
 			msg += ": " + e.Message
+		} else if e.Message != "" {
+			msg = e.Message
 		}
 		ev.Msg(msg)
 	}
