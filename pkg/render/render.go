@@ -139,7 +139,8 @@ func (r *renderer) renderAll() []Stack {
 	cl := r.tree.Cluster
 	var stacks []Stack
 	// Charts render last, in tree order, so that their lookups are
-	// answered from every other object of the plan.
+	// answered from every object of the plan but those of the charts
+	// after them.
 	type pendingChart struct {
 		stack int
 		c     *spec.Component
