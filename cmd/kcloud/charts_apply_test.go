@@ -14,6 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/spec"
@@ -93,7 +94,7 @@ spec:
 func TestChartBumpDiffsAsObjects(t *testing.T) {
 	oauth, err := os.ReadFile(filepath.Join(sharedCharts, "oauth2-proxy-7.8.1.tgz"))
 	if err != nil {
-		testNote(t, "left out: the chart archives are not beside the project: "+err.Error())
+		testenv.Note(t, "left out: the chart archives are not beside the project: "+err.Error())
 		t.Skip("no chart archives")
 	}
 	newer, err := os.ReadFile(filepath.Join(sharedCharts, "redis-20.6.1.tgz"))
@@ -149,7 +150,7 @@ func TestChartBumpDiffsAsObjects(t *testing.T) {
 func TestChartComponentRemovalDetachesClaims(t *testing.T) {
 	body, err := os.ReadFile(filepath.Join(sharedCharts, "headlamp-0.45.0.tgz"))
 	if err != nil {
-		testNote(t, "left out: the chart archives are not beside the project: "+err.Error())
+		testenv.Note(t, "left out: the chart archives are not beside the project: "+err.Error())
 		t.Skip("no chart archives")
 	}
 	env := uniqueEnv("chartpvc")

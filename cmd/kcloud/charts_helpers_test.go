@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -35,7 +36,7 @@ func specsChartCache(t testing.TB, tree *spec.Tree, dir string, c cache.Dir) {
 		file := filepath.Join(sharedCharts, path.Base(p.Ref.Chart)+"-"+p.Ref.Version+".tgz")
 		body, err := os.ReadFile(file)
 		if err != nil {
-			testNote(t, "left out: the chart archives of specs/ are not beside the project ("+err.Error()+")")
+			testenv.Note(t, "left out: the chart archives of specs/ are not beside the project ("+err.Error()+")")
 			t.Skip("no chart archives")
 		}
 		if _, err := charts.Add(p.Ref, body); err != nil {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"kcloud.dev/kcloud/internal/testenv"
 )
 
 // The newcomer tests: what a new user tripped over on a fresh clone
@@ -255,8 +257,8 @@ func TestDiffOfARemovedEnvironmentNamesAllowEmpty(t *testing.T) {
 func TestLeftOutIsRecorded(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("KCLOUD_TEST_NOTES", dir)
-	testNote(t, "specs/ without the Kubero components: the manifest\ncannot be had")
-	testNote(t, "again")
+	testenv.Note(t, "specs/ without the Kubero components: the manifest\ncannot be had")
+	testenv.Note(t, "again")
 	b, err := os.ReadFile(filepath.Join(dir, "notes.txt"))
 	if err != nil {
 		t.Fatal(err)

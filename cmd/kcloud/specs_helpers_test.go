@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"kcloud.dev/kcloud/internal/testenv"
 	"kcloud.dev/kcloud/pkg/cache"
 	"kcloud.dev/kcloud/pkg/spec"
 )
@@ -150,26 +151,6 @@ func specsCopy(t testing.TB) (dir, kubero string) {
 	if left := specsManifestCache(t, dir); left != "" {
 		t.Fatalf("specs/ without Kubero still needs: %s", left)
 	}
-	testNote(t, "specs/ without the Kubero components: "+missing)
+	testenv.Note(t, "specs/ without the Kubero components: "+missing)
 	return dir, missing
-}
-
-// testNote logs what a test leaves out, and, when KCLOUD_TEST_NOTES names
-// a directory (make test sets it), records it there: go test shows a
-// passing test's log only with -v, and make test prints the notes after
-// the tests, so that what was left out is seen.
-func testNote(t testing.TB, note string) {
-	t.Helper()
-	t.Log(note)
-	dir := os.Getenv("KCLOUD_TEST_NOTES")
-	if dir == "" {
-		return
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "notes.txt"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Logf("test note not recorded: %v", err)
-		return
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "%s: %s\n", t.Name(), strings.ReplaceAll(note, "\n", " "))
 }

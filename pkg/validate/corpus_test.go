@@ -57,7 +57,7 @@ type corpusObject struct {
 // reason; a listed one that no longer disagrees fails too.
 func TestCorpusAgreesWithAPIServer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(corpusDir, "README.md")); err != nil {
-		testNote(t, "the differential test against the API server: ../shared/upstream/corpus is not here")
+		testenv.Note(t, "the differential test against the API server: ../shared/upstream/corpus is not here")
 		t.Skip("no corpus")
 	}
 	objs, crds := vetCorpus(t)
@@ -244,22 +244,4 @@ func readDifferences(t *testing.T) map[string]string {
 		out[fields[0]] = fields[1]
 	}
 	return out
-}
-
-// testNote logs what a test leaves out and, when KCLOUD_TEST_NOTES names
-// a directory (make test sets it), records it there.
-func testNote(t testing.TB, note string) {
-	t.Helper()
-	t.Log(note)
-	dir := os.Getenv("KCLOUD_TEST_NOTES")
-	if dir == "" {
-		return
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "notes.txt"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Logf("test note not recorded: %v", err)
-		return
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "%s: %s\n", t.Name(), note)
 }
