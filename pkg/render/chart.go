@@ -196,7 +196,7 @@ func parseDocs(name, content string) ([]*unstructured.Unstructured, error) {
 		return nil, nil
 	}
 	split := releaseutil.SplitManifests(content)
-	keys := mapKeys(split)
+	keys := slices.Collect(maps.Keys(split))
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
 	var out []*unstructured.Unstructured
 	for i, k := range keys {
@@ -255,11 +255,3 @@ func lookupTemplates(ch *chart.Chart) []string {
 
 // lookupCall finds a call of Helm's lookup function in a template.
 var lookupCall = regexp.MustCompile(`\blookup\s+"`)
-
-func mapKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
