@@ -216,9 +216,10 @@ func (l *loader) liveLookup(ctx context.Context, apiVersion, kind, namespace, na
 	} else if err != nil {
 		return nil, err
 	}
-	var ri dynamic.ResourceInterface = l.s.c.Dynamic.Resource(m.Resource)
+	res := l.s.c.Dynamic.Resource(m.Resource)
+	var ri dynamic.ResourceInterface = res
 	if m.Scope.Name() == meta.RESTScopeNameNamespace && namespace != "" {
-		ri = l.s.c.Dynamic.Resource(m.Resource).Namespace(namespace)
+		ri = res.Namespace(namespace)
 	}
 	if name == "" {
 		list, err := ri.List(ctx, metav1.ListOptions{})
