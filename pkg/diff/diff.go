@@ -43,6 +43,10 @@ type Options struct {
 	// success path pays one request per new object, not two. Such a
 	// change has no After and no Diff.
 	NoCreateDryRun bool
+	// KeepLive keeps every live object read for Result.Live (apply reuses
+	// them); without it each is released once compared, so that a large
+	// diff does not hold the cluster's objects beside the plan's.
+	KeepLive bool
 }
 
 // ReadOnlyMode says when a diff computes changes client side only.
@@ -120,8 +124,12 @@ func (d *differ) fail(err error) {
 	d.mu.Unlock()
 }
 
-// saw records a live object read (nil: absent) for Result.Live.
+// saw records a live object read (nil: absent) for Result.Live, when
+// asked to keep them.
 func (d *differ) saw(ref change.Ref, live *unstructured.Unstructured) {
+	if !d.opts.KeepLive {
+		return
+	}
 	d.mu.Lock()
 	d.live[ref] = live
 	d.mu.Unlock()

@@ -50,7 +50,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	obj.SetNamespace(ns)
 	ch.Ref.Namespace = ns
 
-	live, err := d.reader.Get(ctx, m.Resource, ns, obj.GetName())
+	live, err := d.reader.Take(ctx, m.Resource, ns, obj.GetName())
 	if err != nil {
 		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
 	}

@@ -29,8 +29,11 @@ type Reader struct {
 type listEntry struct {
 	expected int
 	once     sync.Once
-	items    map[string]*unstructured.Unstructured
 	err      error
+
+	mu    sync.Mutex
+	items map[string]*unstructured.Unstructured
+	taken map[string]bool
 }
 
 // NewReader returns a Reader over c.
@@ -62,6 +65,18 @@ func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace string) {
 
 // Get returns the live object, or nil when there is none.
 func (r *Reader) Get(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
+	return r.get(ctx, gvr, namespace, name, false)
+}
+
+// Take is Get for a caller that reads each object once and keeps what it
+// needs: a listed object is handed out once and then forgotten, so that
+// the objects of a large list are released as they are used, not held
+// until the Reader is. Taking an object a second time asks the server.
+func (r *Reader) Take(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
+	return r.get(ctx, gvr, namespace, name, true)
+}
+
+func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, take bool) (*unstructured.Unstructured, error) {
 	r.mu.Lock()
 	e := r.entry(gvr, namespace)
 	useList := e.expected >= ListThreshold
@@ -73,13 +88,26 @@ func (r *Reader) Get(ctx context.Context, gvr schema.GroupVersionResource, names
 				e.err = err
 				return
 			}
+			// Each object on its own, not pointing into the list: one
+			// taken and dropped is then garbage.
 			e.items = make(map[string]*unstructured.Unstructured, len(list.Items))
-			for i := range list.Items {
-				e.items[list.Items[i].GetName()] = &list.Items[i]
+			e.taken = map[string]bool{}
+			for _, item := range list.Items {
+				e.items[item.GetName()] = &unstructured.Unstructured{Object: item.Object}
 			}
 		})
 		if e.err == nil {
-			return e.items[name], nil
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if !e.taken[name] {
+				obj := e.items[name]
+				if take {
+					delete(e.items, name)
+					e.taken[name] = true
+				}
+				return obj, nil
+			}
+			// Taken before: the list no longer holds it.
 		}
 		// Not allowed to list, say: get it instead.
 	}

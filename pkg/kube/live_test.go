@@ -1,0 +1,76 @@
+package kube_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/internal/testenv"
+	"kcloud.dev/kcloud/pkg/kube"
+)
+
+// TestReaderTakeHandsAListedObjectOutOnce reads ConfigMaps of one
+// namespace, enough to be listed: Get serves an object from the list as
+// often as asked; Take serves it from the list once, and a second Take asks
+// the server (GET) and still finds it; an object that does not exist is
+// nil either way, without a GET.
+func TestReaderTakeHandsAListedObjectOutOnce(t *testing.T) {
+	ctx := context.Background()
+	p, c := proxied(t)
+	ns := "reader-take"
+	if _, err := c.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	r := kube.NewReader(c)
+	for i := range kube.ListThreshold {
+		name := fmt.Sprintf("cm-%d", i)
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string]string{"i": fmt.Sprint(i)}}
+		if _, err := c.Typed.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		r.Expect(gvr, ns)
+	}
+	p.Reset()
+	read := func(take bool, name string) (data string, found bool) {
+		t.Helper()
+		get := r.Get
+		if take {
+			get = r.Take
+		}
+		obj, err := get(ctx, gvr, ns, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if obj == nil {
+			return "", false
+		}
+		return obj.Object["data"].(map[string]any)["i"].(string), true
+	}
+	for _, step := range []struct {
+		take        bool
+		name, data  string
+		found       bool
+		lists, gets int // requests sent so far
+	}{
+		{take: false, name: "cm-1", data: "1", found: true, lists: 1},
+		{take: false, name: "cm-1", data: "1", found: true, lists: 1},
+		{take: true, name: "cm-1", data: "1", found: true, lists: 1},
+		{take: true, name: "cm-1", data: "1", found: true, lists: 1, gets: 1},
+		{take: false, name: "cm-1", data: "1", found: true, lists: 1, gets: 2},
+		{take: true, name: "cm-2", data: "2", found: true, lists: 1, gets: 2},
+		{take: true, name: "absent", found: false, lists: 1, gets: 2},
+	} {
+		data, found := read(step.take, step.name)
+		if data != step.data || found != step.found {
+			t.Errorf("take=%v %s: %q found=%v, want %q found=%v", step.take, step.name, data, found, step.data, step.found)
+		}
+		if l, g := p.Count(testenv.VerbList), p.Count(testenv.VerbGet); l != step.lists || g != step.gets {
+			t.Errorf("take=%v %s: %d LIST(s) and %d GET(s) so far, want %d and %d", step.take, step.name, l, g, step.lists, step.gets)
+		}
+	}
+}
