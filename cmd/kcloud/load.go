@@ -79,7 +79,29 @@ func load(ctx context.Context, g *globals, dirs []string, o loadOptions) (*sessi
 		}
 	}
 	l.s.diags = l.s.diags.Sorted()
+	if l.o.online && !l.o.vet {
+		l.s.release()
+	}
 	return l.s, nil
+}
+
+// release drops what only the checks of a load need, once the plan is
+// valid: of the tree, an online command reads only the Cluster and the
+// Tables; of the plan, no syntax (it locates fields for diagnostics). A
+// large tree's documents and syntax trees are then not held through the
+// run, beside the live objects it reads.
+func (s *session) release() {
+	s.tree = &spec.Tree{Tables: s.tree.Tables, Cluster: s.tree.Cluster}
+	for _, stacks := range [][]render.Stack{s.plan.Stacks, s.plan.Others} {
+		for _, st := range stacks {
+			for i := range st.Objects {
+				st.Objects[i].Syntax = spec.Syntax{}
+			}
+		}
+	}
+	for i := range s.plan.Schemas {
+		s.plan.Schemas[i].Syntax = spec.Syntax{}
+	}
 }
 
 // loader is one load.
