@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 	"sigs.k8s.io/structured-merge-diff/v6/value"
 )
 
@@ -99,5 +100,37 @@ func fast(tc managedfields.TypeConverter, live, planned *unstructured.Unstructur
 	if value.Equals(pt.AsValue(), lt.ExtractItems(set).AsValue()) {
 		return provenUnchanged
 	}
+	if folded := foldedSecret(planned); folded != nil && holds(tc, lt, folded) {
+		// The server stores a Secret's stringData in its data: live already
+		// holds what storing planned would.
+		return provenUnchanged
+	}
 	return valuesDiffer
+}
+
+// foldedSecret is planned with its stringData folded into data, as the
+// server stores it, when planned is a Secret with stringData; else nil.
+func foldedSecret(planned *unstructured.Unstructured) *unstructured.Unstructured {
+	if planned.GroupVersionKind() != secretGVK {
+		return nil
+	}
+	if sd, _ := planned.Object["stringData"].(map[string]any); len(sd) == 0 {
+		return nil
+	}
+	folded := planned.DeepCopy()
+	foldStringData(folded)
+	return folded
+}
+
+// holds reports whether live holds every value obj sets.
+func holds(tc managedfields.TypeConverter, live *typed.TypedValue, obj *unstructured.Unstructured) bool {
+	ot, err := tc.ObjectToTyped(obj)
+	if err != nil {
+		return false
+	}
+	set, err := ot.ToFieldSet()
+	if err != nil {
+		return false
+	}
+	return value.Equals(ot.AsValue(), live.ExtractItems(set).AsValue())
 }
