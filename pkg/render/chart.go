@@ -34,19 +34,39 @@ const (
 	hookTestOld = "test-success"
 )
 
-// chartArchive is one fetched chart: its archive, or why there is none.
+// chartArchive is one fetched chart: its archive, the chart loaded from
+// it once checked against its ref, or why there is none.
 type chartArchive struct {
-	body []byte
-	err  error
+	body  []byte
+	chart *chart.Chart
+	err   error
 }
 
-// chart renders a component's chart in one environment: the chart's
-// templates (test hooks left out) and the CRDs of its crds/ directories,
-// as objects of the component. A chart that cannot be had leaves the
+// chartJob is one component's chart in one environment: what it is
+// rendered from, and what the render gave.
+type chartJob struct {
+	c  *spec.Component
+	ns string
+	// src is the chart as loaded, shared by every job of its archive; ch
+	// the job's own copy, which rendering changes.
+	src    *chart.Chart
+	ch     *chart.Chart
+	values map[string]any
+	// deferred: the render called lookup before the charts ahead of it were
+	// rendered; it is rendered again in its turn.
+	deferred  bool
+	missed    []string
+	docs      []chartDoc
+	renderErr error
+	docsErr   error
+}
+
+// prepareChart loads a component's chart for one environment and expands
+// and checks its values; nil when the chart cannot be had, which leaves the
 // component partial.
-func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func(string) (string, bool), stacks []Stack) []Object {
-	ref := ChartRef{Repo: h.Repo, Chart: h.Chart, Version: h.Version}
-	ch, ok := r.loadChart(ref, h.Pos)
+func (r *renderer) prepareChart(c *spec.Component, ns string, lookup func(string) (string, bool)) *chartJob {
+	h := c.Helm
+	src, ok := r.loadChart(ChartRef{Repo: h.Repo, Chart: h.Chart, Version: h.Version}, h.Pos)
 	if !ok {
 		r.partial[c.Name] = true
 		return nil
@@ -55,42 +75,66 @@ func (r *renderer) chart(c *spec.Component, h *spec.Helm, ns string, lookup func
 	if values == nil {
 		values = map[string]any{}
 	}
+	j := &chartJob{c: c, ns: ns, src: src, ch: copyChart(src), values: values}
 	if !r.valuesChecked[c.Name] {
 		r.valuesChecked[c.Name] = true
-		r.diags = append(r.diags, checkValues(ch, h, values, r.opts.Strict)...)
+		r.diags = append(r.diags, checkValues(j.ch, h, values, r.opts.Strict)...)
 	}
-	lk := &chartLookup{ctx: r.ctx, stacks: stacks, live: r.opts.Lookup}
-	files, err := renderChart(r.ctx, ch, values, common.ReleaseOptions{Name: c.Name, Namespace: ns, Revision: 1, IsInstall: true}, r.capabilities(), lk.lookup)
+	return j
+}
+
+// render renders the job's chart, its lookup calls answered by lookup:
+// the chart's templates (test hooks left out) and the CRDs of its crds/
+// directories. It reads nothing of the renderer but caps.
+func (j *chartJob) render(ctx context.Context, caps *common.Capabilities, lookup func(apiVersion, kind, namespace, name string) (map[string]any, error)) {
+	rel := common.ReleaseOptions{Name: j.c.Name, Namespace: j.ns, Revision: 1, IsInstall: true}
+	files, err := renderChart(ctx, j.ch, j.values, rel, caps, lookup)
 	if err != nil {
-		r.diags.Errorf(h.Pos, "chart %s: %v", ref, err)
-		return nil
-	}
-	if len(lk.missed) > 0 && !r.lookupWarned[c.Name] {
-		r.lookupWarned[c.Name] = true
-		r.diags = append(r.diags, spec.Diagnostic{Pos: h.Pos, Severity: spec.SeverityWarning,
-			Message: fmt.Sprintf("chart %s: %s looks up %s, which the plan does not hold and nothing reads offline: what it renders assumes the cluster holds none of it", ref, strings.Join(lookupTemplates(ch), ", "), missedLookups(lk.missed))})
+		j.renderErr = err
+		return
 	}
 	docs, err := chartDocs(files)
 	if err != nil {
-		r.diags.Errorf(h.Pos, "chart %s: %v", ref, err)
+		j.docsErr = err
+		return
+	}
+	crds, err := chartCRDs(j.ch)
+	if err != nil {
+		j.docsErr = err
+		return
+	}
+	j.docs = append(crds, docs...)
+}
+
+// chartObjects reports what rendering the job's chart found wrong and
+// returns its objects, as objects of the component.
+func (r *renderer) chartObjects(j *chartJob) []Object {
+	h := j.c.Helm
+	ref := ChartRef{Repo: h.Repo, Chart: h.Chart, Version: h.Version}
+	if j.renderErr != nil {
+		r.diags.Errorf(h.Pos, "chart %s: %v", ref, j.renderErr)
 		return nil
 	}
-	crds, err := chartCRDs(ch)
-	if err != nil {
-		r.diags.Errorf(h.Pos, "chart %s: %v", ref, err)
+	if len(j.missed) > 0 && !r.lookupWarned[j.c.Name] {
+		r.lookupWarned[j.c.Name] = true
+		r.diags = append(r.diags, spec.Diagnostic{Pos: h.Pos, Severity: spec.SeverityWarning,
+			Message: fmt.Sprintf("chart %s: %s looks up %s, which the plan does not hold and nothing reads offline: what it renders assumes the cluster holds none of it", ref, strings.Join(lookupTemplates(j.ch), ", "), missedLookups(j.missed))})
+	}
+	if j.docsErr != nil {
+		r.diags.Errorf(h.Pos, "chart %s: %v", ref, j.docsErr)
 		return nil
 	}
 	var out []Object
-	for _, d := range append(crds, docs...) {
-		o := r.finish(d.u, c.Name, h.Pos)
-		o.source, o.defaultNamespace, o.Template, o.ChartCRD = sourceChart, ns, d.template, d.crd
+	for _, d := range j.docs {
+		o := r.finish(d.u, j.c.Name, h.Pos)
+		o.source, o.defaultNamespace, o.Template, o.ChartCRD = sourceChart, j.ns, d.template, d.crd
 		out = append(out, o)
 	}
 	return out
 }
 
-// loadChart loads the chart ref names, fetching its archive once per
-// render. Without it, the component is left out: with a warning when
+// loadChart loads the chart ref names, fetching and loading its archive
+// once per render; the chart it returns is shared, for copyChart. Without it, the component is left out: with a warning when
 // lenient (vet, offline), else an error.
 func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 	a, ok := r.archives[ref]
@@ -110,18 +154,73 @@ func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 	if a.err != nil {
 		return nil, false
 	}
-	// Loaded afresh each time: rendering prunes the disabled dependencies
-	// of the chart it is given.
-	ch, err := loader.LoadArchive(bytes.NewReader(a.body))
-	if err == nil && (ch.Name() != path.Base(ref.Chart) || ch.Metadata.Version != ref.Version) {
-		err = fmt.Errorf("the archive holds chart %s version %s", ch.Name(), ch.Metadata.Version)
+	if a.chart == nil {
+		ch, err := loader.LoadArchive(bytes.NewReader(a.body))
+		if err == nil && (ch.Name() != path.Base(ref.Chart) || ch.Metadata.Version != ref.Version) {
+			err = fmt.Errorf("the archive holds chart %s version %s", ch.Name(), ch.Metadata.Version)
+		}
+		if err != nil {
+			a.err = err
+			r.diags.Errorf(pos, "chart %s: load: %v", ref, err)
+			return nil, false
+		}
+		a.chart = ch
 	}
-	if err != nil {
-		a.err = err
-		r.diags.Errorf(pos, "chart %s: load: %v", ref, err)
-		return nil, false
+	return a.chart, true
+}
+
+// copyChart copies what rendering ch changes (rendering prunes the
+// disabled dependencies of the chart it is given, and imports values into
+// it): its metadata's dependency
+// list, its values and its dependencies, recursively. Templates, files and
+// schema are shared: Helm only reads them.
+func copyChart(ch *chart.Chart) *chart.Chart {
+	c := *ch
+	if ch.Metadata != nil {
+		md := *ch.Metadata
+		md.Dependencies = make([]*chart.Dependency, len(ch.Metadata.Dependencies))
+		for i, d := range ch.Metadata.Dependencies {
+			dd := *d
+			md.Dependencies[i] = &dd
+		}
+		if ch.Metadata.Dependencies == nil {
+			md.Dependencies = nil
+		}
+		c.Metadata = &md
 	}
-	return ch, true
+	c.Values, _ = copyValue(ch.Values).(map[string]any)
+	deps := make([]*chart.Chart, len(ch.Dependencies()))
+	for i, d := range ch.Dependencies() {
+		deps[i] = copyChart(d)
+	}
+	c.SetDependencies(deps...)
+	return &c
+}
+
+// copyValue copies the maps and lists of a values tree; scalars are
+// shared.
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = copyValue(e)
+		}
+		return out
+	case []any:
+		if v == nil {
+			return v
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 // renderChart renders ch's templates as Helm's install does (values
@@ -200,24 +299,41 @@ func parseDocs(name, content string) ([]*unstructured.Unstructured, error) {
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
 	var out []*unstructured.Unstructured
 	for i, k := range keys {
-		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(split[k]), &obj); err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		j, err := yaml.YAMLToJSON([]byte(split[k]))
+		u, err := parseDoc([]byte(split[k]))
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
 		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(j); err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", name, i+1, err)
+		if u != nil {
+			out = append(out, u)
 		}
-		out = append(out, u)
 	}
 	return out, nil
+}
+
+// parseDoc parses one YAML document into an object; nil for an empty one.
+// An object is converted to JSON once; anything else takes the longer way
+// that words its error.
+func parseDoc(doc []byte) (*unstructured.Unstructured, error) {
+	j, err := yaml.YAMLToJSON(doc)
+	if err == nil && len(j) > 0 && j[0] == '{' {
+		if string(j) == "{}" {
+			return nil, nil
+		}
+		u := &unstructured.Unstructured{}
+		return u, u.UnmarshalJSON(j)
+	}
+	var obj map[string]any
+	if err := yaml.Unmarshal(doc, &obj); err != nil {
+		return nil, err
+	}
+	if len(obj) == 0 {
+		return nil, nil
+	}
+	if j, err = yaml.YAMLToJSON(doc); err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	return u, u.UnmarshalJSON(j)
 }
 
 // isTestHook reports whether u is a `helm test` hook.

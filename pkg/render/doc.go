@@ -9,6 +9,7 @@
 // # Files
 //
 //   - chart.go: Helm charts rendered into a component's objects
+//   - charts.go: the charts of a render on every CPU, with the result of rendering them in tree order
 //   - chartcaps.go: what charts see as .Capabilities
 //   - chartvalues.go: helm values checked against the chart (schema, unknown keys)
 //   - domains.go: rule 7: platform domains

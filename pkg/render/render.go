@@ -140,13 +140,7 @@ func (r *renderer) renderAll() []Stack {
 	var stacks []Stack
 	// Charts render last, in tree order, so that their lookups are
 	// answered from every object of the plan but those of the charts
-	// after them.
-	type pendingChart struct {
-		stack int
-		c     *spec.Component
-		layer spec.Layer
-		env   string
-	}
+	// after them (renderCharts).
 	var charts []pendingChart
 	for _, layer := range r.tabs.Layers {
 		envs := []string{""}
@@ -171,11 +165,7 @@ func (r *renderer) renderAll() []Stack {
 			stacks = append(stacks, s)
 		}
 	}
-	for _, p := range charts {
-		ns := r.componentNamespace(p.c, p.layer, p.env)
-		objs := r.chart(p.c, p.c.Helm, ns, r.lookup(p.c, ns, p.env), stacks)
-		stacks[p.stack].Objects = append(stacks[p.stack].Objects, objs...)
-	}
+	r.renderCharts(charts, stacks)
 	r.mergeNamespaces(stacks)
 	fillNamespaces(stacks)
 	return stacks
