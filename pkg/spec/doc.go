@@ -8,6 +8,7 @@
 //
 //   - cuedescribe.go: describing CUE types and patterns in messages
 //   - cueerr.go: CUE errors as diagnostics at file:line:col
+//   - decode.go: files parsed and decoded, on every CPU for large trees (a CUE context per worker)
 //   - fieldpos.go: positions of fields in YAML documents
 //   - hostvalues.go: rule 10: values that reach K3s flags or SSH
 //   - jsonschema.go: JSONSchema: the spec schema for editors

@@ -18,6 +18,8 @@ type specFile struct {
 	abs  string
 	root string // absolute, symlink-free root of the tree it was found in
 	src  []byte
+	// read: src was read, to be parsed into docs.
+	read bool
 	docs []document
 	// manifestOf names the components that list this file under manifests.
 	manifestOf []string
@@ -86,11 +88,9 @@ func LoadPartial(ctx context.Context, dirs []string) (*Tree, Diagnostics, error)
 			return nil, nil, err
 		}
 	}
-	for _, f := range l.files {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("load specs: %w", err)
-		}
-		l.decodeFile(f)
+	l.decodeFiles()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load specs: %w", err)
 	}
 	l.loadManifests()
 	if err := ctx.Err(); err != nil {

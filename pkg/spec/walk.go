@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// walk collects the YAML files under dir in lexical order.
+// walk collects the YAML files under dir in lexical order, read but not
+// yet parsed (decodeFiles).
 func (l *loader) walk(dir string) error {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -63,12 +64,7 @@ func (l *loader) walk(dir string) error {
 		}
 		f := &specFile{path: path, abs: abs, root: root}
 		src, ok := l.read(path)
-		if ok {
-			var diags Diagnostics
-			f.src = src
-			f.docs, diags = parseYAML(path, src)
-			l.diags = append(l.diags, diags...)
-		}
+		f.src, f.read = src, ok
 		l.files = append(l.files, f)
 		l.byAbs[abs] = f
 		return nil
