@@ -3,6 +3,7 @@ package validate
 import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilversion "k8s.io/apimachinery/pkg/util/version"
 )
 
 // Schemas knows the schema of every kind it can check. Each schema is
@@ -62,6 +63,17 @@ func (s *Schemas) lookup(gvk schema.GroupVersionKind) (checker, bool) {
 	t, ok := lookupBuiltin(gvk)
 	s.builtin[gvk] = t
 	return t, ok
+}
+
+// servedOf is whether gvk's version is served in Kubernetes kube,
+// worked out once per kind.
+func (s *Schemas) servedOf(gvk schema.GroupVersionKind, kube *utilversion.Version) verdict {
+	v, seen := s.served[gvk]
+	if !seen {
+		v.msg, v.warning = servedError(gvk, kube)
+		s.served[gvk] = v
+	}
+	return v
 }
 
 // checker checks one object of a kind.

@@ -2,8 +2,11 @@ package validate
 
 import (
 	"fmt"
+	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -70,8 +73,9 @@ func Check(res *render.Result, opts Options) spec.Diagnostics {
 				missing[gvk] = o.Origin
 			}
 		}
-		diags = append(diags, checkObject(s, o, kube)...)
+		s.servedOf(gvk, kube)
 	}
+	diags = append(diags, checkObjects(s, objs, kube)...)
 	for gvk, p := range missing {
 		d := spec.Diagnostic{Pos: p, Severity: spec.SeverityWarning, Message: fmt.Sprintf(
 			"kind %s (%s) has no schema: it is not built in, not K3s's, and no CRD for it is in the plan, the Cluster's schemas or the cluster; its objects are not checked", gvk.Kind, gvk.GroupVersion())}
@@ -98,18 +102,12 @@ func checkObject(s *Schemas, o render.Object, kube *utilversion.Version) spec.Di
 	}
 	_, isCRD := s.crds[gvk]
 	if !isCRD {
-		v, seen := s.served[gvk]
-		if !seen {
-			v.msg, v.warning = servedError(gvk, kube)
-			s.served[gvk] = v
-		}
-		if msg, warning := v.msg, v.warning; msg != "" {
-			d := diagnostic(o, fieldError{path: []string{"apiVersion"}, name: "apiVersion", msg: msg})
-			if warning {
-				d.Severity = spec.SeverityWarning
-			} else {
+		if v := s.servedOf(gvk, kube); v.msg != "" {
+			d := diagnostic(o, fieldError{path: []string{"apiVersion"}, name: "apiVersion", msg: v.msg})
+			if !v.warning {
 				return append(diags, d)
 			}
+			d.Severity = spec.SeverityWarning
 			diags = append(diags, d)
 		}
 	}
@@ -122,6 +120,29 @@ func checkObject(s *Schemas, o render.Object, kube *utilversion.Version) spec.Di
 		diags = append(diags, diagnostic(o, e))
 	}
 	return diags
+}
+
+// minShareObjects is the fewest objects per CPU worth a worker.
+const minShareObjects = 256
+
+// checkObjects checks objs on every CPU, in shares of consecutive objects,
+// and returns their diagnostics in object order. Each kind's schema and
+// served version must be known to s before (lookup, servedOf): the checks
+// then only read s.
+func checkObjects(s *Schemas, objs []render.Object, kube *utilversion.Version) spec.Diagnostics {
+	workers := max(1, min(goruntime.GOMAXPROCS(0), len(objs)/minShareObjects))
+	found := make([]spec.Diagnostics, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		share := objs[w*len(objs)/workers : (w+1)*len(objs)/workers]
+		wg.Go(func() {
+			for _, o := range share {
+				found[w] = append(found[w], checkObject(s, o, kube)...)
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(found...)
 }
 
 // addSchemaDocs compiles the CRDs of the spec tree's schema sources. The
