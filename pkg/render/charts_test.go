@@ -93,3 +93,40 @@ func TestChartsRenderedAheadAsInTurn(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDocs: a rendered file's documents, as Helm splits them; empty
+// ones skipped, anything but a mapping refused with the YAML library's
+// words, as before objects were converted to JSON once.
+func TestParseDocs(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		want          []string // names
+		wantErr       string
+	}{
+		{name: "objects", content: "kind: ConfigMap\nmetadata: {name: a}\n---\n# only a comment\n---\n{}\n---\nkind: Secret\nmetadata: {name: b}\n", want: []string{"a", "b"}},
+		{name: "null", content: "---\n~\n", want: nil},
+		{name: "list", content: "- a\n- b\n", wantErr: "t.yaml: document 1: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}"},
+		{name: "scalar", content: "kind: ConfigMap\n---\njust words\n", wantErr: "t.yaml: document 2: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go value of type map[string]interface {}"},
+		{name: "bad YAML", content: "a: [\n", wantErr: "t.yaml: document 1: error converting YAML to JSON: yaml: line 1: did not find expected node content"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs, err := parseDocs("t.yaml", tc.content)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error %v, want %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range docs {
+				got = append(got, u.GetName())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("names (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
