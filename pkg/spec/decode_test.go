@@ -23,7 +23,7 @@ func TestDecodeInShardsAsOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, bad := range []string{
-		"spec: {layer: L9}",                        // not a layer
+		"spec: {layer: L9}",                         // not a layer
 		"spec: {layer: L3, dependsOn: [nowhere]}",   // depends on nothing
 		"spec: {layer: L4, storage: [{name: 1}]}",   // a name of the wrong type
 		"spec: {layer: L3, colour: blue}",           // not a field
