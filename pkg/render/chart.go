@@ -134,8 +134,9 @@ func (r *renderer) chartObjects(j *chartJob) []Object {
 }
 
 // loadChart loads the chart ref names, fetching and loading its archive
-// once per render; the chart it returns is shared, for copyChart. Without it, the component is left out: with a warning when
-// lenient (vet, offline), else an error.
+// once per render; the chart it returns is shared, for copyChart. Without
+// it, the component is left out: with a warning when lenient (vet,
+// offline), else an error.
 func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 	a, ok := r.archives[ref]
 	if !ok {
@@ -171,9 +172,9 @@ func (r *renderer) loadChart(ref ChartRef, pos spec.Pos) (*chart.Chart, bool) {
 
 // copyChart copies what rendering ch changes (rendering prunes the
 // disabled dependencies of the chart it is given, and imports values into
-// it): its metadata's dependency
-// list, its values and its dependencies, recursively. Templates, files and
-// schema are shared: Helm only reads them.
+// it): its metadata's dependency list, its values and its dependencies,
+// recursively. Templates, files and schema are shared: Helm only reads
+// them.
 func copyChart(ch *chart.Chart) *chart.Chart {
 	c := *ch
 	if ch.Metadata != nil {
