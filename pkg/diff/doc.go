@@ -19,6 +19,7 @@
 //
 //   - diff.go: Options, Run, Replan: the whole plan against live
 //   - normalize.go: normalising objects; unified YAML diffs
+//   - yaml.go: objects printed as sigs.k8s.io/yaml prints them, in one pass
 //   - object.go: one object: client-side merge or dry run, and its Change
 //   - offline.go: Compare: two renders, offline (diff --against)
 //   - prune.go: the prune preview

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"kcloud.dev/kcloud/pkg/change"
 )
@@ -34,11 +33,11 @@ func Normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
 // unifiedLabeled returns a unified diff of two objects as YAML, the sides
 // labelled from and to; empty when equal.
 func unifiedLabeled(ref change.Ref, from, to string, before, after *unstructured.Unstructured) (string, error) {
-	a, err := toYAML(before)
+	a, err := toYAML(content(before))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", ref, err)
 	}
-	b, err := toYAML(after)
+	b, err := toYAML(content(after))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", ref, err)
 	}
@@ -55,6 +54,14 @@ func unifiedLabeled(ref change.Ref, from, to string, before, after *unstructured
 	})
 }
 
+// content is obj's content; nil for nil.
+func content(obj *unstructured.Unstructured) map[string]any {
+	if obj == nil {
+		return nil
+	}
+	return obj.Object
+}
+
 // lines splits s after each newline, for difflib; "" has no lines.
 func lines(s string) []string {
 	out := strings.SplitAfter(s, "\n")
@@ -62,14 +69,6 @@ func lines(s string) []string {
 		out = out[:len(out)-1]
 	}
 	return out
-}
-
-func toYAML(obj *unstructured.Unstructured) (string, error) {
-	if obj == nil {
-		return "", nil
-	}
-	b, err := yaml.Marshal(obj.Object)
-	return string(b), err
 }
 
 // sameYAML reports whether two decoded JSON values print as the same YAML
