@@ -33,7 +33,8 @@ const crdPollInterval = 250 * time.Millisecond
 // sent in waves (write); the unchanged objects are not sent at all; what
 // the inventory lists and the stack no longer renders is pruned by
 // cli-utils (prune), which also writes the final inventory; without
-// prunes the inventory is replaced with exactly what the stack renders.
+// prunes, what the inventory still lists beyond what the stack renders is
+// dropped from it.
 func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.Change) error {
 	items, keep, err := r.items(s, changes)
 	if err != nil {
@@ -45,7 +46,8 @@ func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.
 		return err
 	}
 	local := refsOf(s)
-	if _, err := invClient.Merge(inventory.Info(s.Name), change.IDs(local), common.DryRunNone); err != nil {
+	beyond, err := invClient.Merge(inventory.Info(s.Name), change.IDs(local), common.DryRunNone)
+	if err != nil {
 		return fmt.Errorf("record the objects of stack %s in its inventory: %w", s.Name, err)
 	}
 	if err := r.write(ctx, s.Name, items); err != nil {
@@ -54,13 +56,19 @@ func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.
 	for _, ref := range keep {
 		r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: ref, Op: OpApply, Action: change.Unchanged, Outcome: Done})
 	}
-	if hasPrunes(changes) {
+	switch {
+	case hasPrunes(changes):
 		if err := r.prune(ctx, s, changes); err != nil {
 			return err
 		}
-	} else if err := invClient.Replace(inventory.Info(s.Name), change.IDs(local), nil, common.DryRunNone); err != nil {
-		return fmt.Errorf("complete the inventory of stack %s: %w", s.Name, err)
+	case len(beyond) > 0:
+		if err := invClient.Replace(inventory.Info(s.Name), change.IDs(local), nil, common.DryRunNone); err != nil {
+			return fmt.Errorf("complete the inventory of stack %s: %w", s.Name, err)
+		}
 	}
+	// Otherwise the merge found nothing listed beyond what the stack
+	// renders (a first apply, say): the inventory is already exactly it,
+	// and Replace would read it twice to write nothing.
 	if err := r.waitAll(ctx, s, local); err != nil {
 		return err
 	}
