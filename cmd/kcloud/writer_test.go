@@ -25,6 +25,8 @@ type requestCounts struct {
 	mu                                            sync.Mutex
 	applies, dryRuns, inventory, lock, other, all int
 	writes                                        []string
+	// reads are the GETs and LISTs, by path.
+	reads []string
 }
 
 // count observes every request through p until the test ends.
@@ -36,6 +38,8 @@ func (c *requestCounts) count(t *testing.T, p *testenv.FaultProxy) {
 		verb := testenv.RequestVerb(r)
 		if verb != testenv.VerbGet && verb != testenv.VerbList && verb != testenv.VerbWatch {
 			c.writes = append(c.writes, r.Method+" "+r.URL.Path)
+		} else {
+			c.reads = append(c.reads, verb+" "+r.URL.Path)
 		}
 		switch {
 		case testenv.IsDryRun(r):
@@ -59,7 +63,8 @@ func (c *requestCounts) count(t *testing.T, p *testenv.FaultProxy) {
 // PATCH per object, no dry run, each stack's inventory written once
 // (created with everything it will list, before the first object). The
 // environment renders two stacks: l3 (its generated namespace only) and
-// l4 (its namespace and n ConfigMaps).
+// l4 (its namespace and n ConfigMaps). Nothing is read in the namespaces
+// the run creates.
 func TestFirstApplyRequests(t *testing.T) {
 	p, kc := proxyFor(t)
 	env := uniqueEnv("first")
@@ -82,6 +87,13 @@ func TestFirstApplyRequests(t *testing.T) {
 		t.Errorf("writes: got %d applies, %d dry runs, %d inventory writes, %d other writes; want %d applies (one per object, the namespaces included), no dry run, 2 inventory writes (one per stack), nothing else",
 			got.applies, got.dryRuns, got.inventory, got.other, want.applies)
 		t.Logf("writes:\n%s", strings.Join(c.writes, "\n"))
+	}
+	// The environment's namespaces do not exist yet: nothing in them is
+	// read (the namespaces themselves are, once each).
+	for _, r := range c.reads {
+		if strings.Contains(r, "/namespaces/apps-"+env+"/") || strings.Contains(r, "/namespaces/data-"+env+"/") {
+			t.Errorf("%s: a read in a namespace the run creates", r)
+		}
 	}
 }
 

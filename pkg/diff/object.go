@@ -50,9 +50,15 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	obj.SetNamespace(ns)
 	ch.Ref.Namespace = ns
 
-	live, err := d.reader.Take(ctx, m.Resource, ns, obj.GetName())
-	if err != nil {
-		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
+	var live *unstructured.Unstructured
+	if ns == "" || !d.plan.Namespaces[ns] || d.namespaceExists(ctx, ns) {
+		// A namespace the plan creates and the cluster lacks holds
+		// nothing: no read (a new environment's first apply lists
+		// nothing, and meets no list a fresh server is not ready for).
+		live, err = d.reader.Take(ctx, m.Resource, ns, obj.GetName())
+		if err != nil {
+			return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
+		}
 	}
 	d.saw(ch.Ref, live)
 	switch {
