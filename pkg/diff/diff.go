@@ -43,9 +43,10 @@ type Options struct {
 	// success path pays one request per new object, not two. Such a
 	// change has no After and no Diff.
 	NoCreateDryRun bool
-	// KeepLive keeps every live object read for Result.Live (apply reuses
-	// them); without it each is released once compared, so that a large
-	// diff does not hold the cluster's objects beside the plan's.
+	// KeepLive keeps the live objects of what would change for
+	// Result.Live (apply reuses them, and puts them back if the run is
+	// undone). Every other live object is released once compared, so that
+	// a large diff does not hold the cluster's objects beside the plan's.
 	KeepLive bool
 }
 
@@ -124,14 +125,15 @@ func (d *differ) fail(err error) {
 	d.mu.Unlock()
 }
 
-// saw records a live object read (nil: absent) for Result.Live, when
-// asked to keep them.
-func (d *differ) saw(ref change.Ref, live *unstructured.Unstructured) {
-	if !d.opts.KeepLive {
+// saw records the live object of a change (nil: absent) for Result.Live
+// when asked to keep them and the object would change (a prune's before
+// its action is decided).
+func (d *differ) saw(ch Change, live *unstructured.Unstructured) {
+	if !d.opts.KeepLive || ch.Action == change.Unchanged {
 		return
 	}
 	d.mu.Lock()
-	d.live[ref] = live
+	d.live[ch.Ref] = live
 	d.mu.Unlock()
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 // object diffs one rendered object.
-func (d *differ) object(ctx context.Context, stack string, o render.Object) (Change, error) {
+func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch Change, err error) {
 	obj := o.Unstructured.DeepCopy()
 	anns := obj.GetAnnotations()
 	if anns == nil {
@@ -29,7 +29,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	anns[inventory.OwningAnnotation] = inventory.ID(stack)
 	obj.SetAnnotations(anns)
 	gvk := obj.GroupVersionKind()
-	ch := Change{Stack: stack, Ref: change.RefOf(obj), Version: gvk.Version, Component: o.Component}
+	ch = Change{Stack: stack, Ref: change.RefOf(obj), Version: gvk.Version, Component: o.Component}
 
 	m, err := d.c.Mapping(gvk)
 	if kube.IsUnserved(err) {
@@ -50,17 +50,11 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 	obj.SetNamespace(ns)
 	ch.Ref.Namespace = ns
 
-	var live *unstructured.Unstructured
-	if ns == "" || !d.plan.Namespaces[ns] || d.namespaceExists(ctx, ns) {
-		// A namespace the plan creates and the cluster lacks holds
-		// nothing: no read (a new environment's first apply lists
-		// nothing, and meets no list a fresh server is not ready for).
-		live, err = d.reader.Take(ctx, m.Resource, ns, obj.GetName())
-		if err != nil {
-			return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
-		}
+	live, err := d.read(ctx, m, ns, obj.GetName())
+	if err != nil {
+		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
 	}
-	d.saw(ch.Ref, live)
+	defer func() { d.saw(ch, live) }()
 	switch {
 	case live != nil && d.readOnly.Load():
 		return d.local(ch, live, d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager))
@@ -95,6 +89,17 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (Cha
 		return d.created(ch, planned), nil
 	}
 	return d.updated(ch, live, planned)
+}
+
+// read returns the live object, or nil when there is none. A namespace
+// the plan creates and the cluster lacks holds nothing: it is not read (a
+// new environment's first apply lists nothing, and meets none of the
+// lists a freshly started server is not ready for).
+func (d *differ) read(ctx context.Context, m *meta.RESTMapping, ns, name string) (*unstructured.Unstructured, error) {
+	if ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
+		return nil, nil
+	}
+	return d.reader.Take(ctx, m.Resource, ns, name)
 }
 
 // local is the change to a live object as the client-side merge r has it.

@@ -40,13 +40,13 @@ func (d *differ) prune(ctx context.Context, stack string, id change.Ref) (Change
 	ch.Version = m.GroupVersionKind.Version
 	live, err := d.c.Dynamic.Resource(m.Resource).Namespace(id.Namespace).Get(ctx, id.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		d.saw(id, nil)
+		d.saw(ch, nil)
 		return Change{}, nil // already gone: apply only drops it from the inventory
 	}
 	if err != nil {
 		return ch, fmt.Errorf("%s: read live object: %w", id, err)
 	}
-	d.saw(id, live)
+	d.saw(ch, live)
 	before := Normalize(live)
 	d.opts.Redactor.Mask(before, nil)
 	ch.Before = before

@@ -134,9 +134,10 @@ func (r *Result) Stack(name string) []Change {
 	return out
 }
 
-// Live calls f with every live object the diff read, unmasked (nil: the
-// object does not exist), when Options.KeepLive asked to keep them. For
-// callers that reuse the reads; never print them.
+// Live calls f with the live object of every change that is not
+// Unchanged, unmasked (nil: the object does not exist), when
+// Options.KeepLive asked to keep them. For callers that reuse the reads;
+// never print them.
 func (r *Result) Live(f func(change.Ref, *unstructured.Unstructured)) {
 	for k, v := range r.live {
 		f(k, v)
