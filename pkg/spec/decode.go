@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"context"
+	"maps"
 	"runtime"
 	"sync"
 
@@ -46,7 +48,7 @@ func (l *loader) decodeFiles() {
 				if err != nil || l.ctx.Err() != nil {
 					continue
 				}
-				s := l.shard(tabs)
+				s := newLoader(l.ctx, tabs)
 				s.parseFile(l.files[i])
 				s.decodeFile(l.files[i])
 				shards[i] = s
@@ -79,8 +81,9 @@ func (l *loader) parseFile(f *specFile) {
 	l.diags = append(l.diags, diags...)
 }
 
-// shard is a loader that decodes files with tabs, into a tree of its own.
-func (l *loader) shard(tabs *Tables) *loader {
+// newLoader returns a loader that decodes with tabs into a tree of its
+// own: a whole load's, or a shard's.
+func newLoader(ctx context.Context, tabs *Tables) *loader {
 	return &loader{
 		tabs:    tabs,
 		tree:    &Tree{Tables: tabs},
@@ -89,7 +92,7 @@ func (l *loader) shard(tabs *Tables) *loader {
 		compDoc: map[*Component]document{},
 		clSrc:   map[*Cluster]cue.Value{},
 		clDoc:   map[*Cluster]document{},
-		ctx:     l.ctx,
+		ctx:     ctx,
 	}
 }
 
@@ -98,19 +101,9 @@ func (l *loader) merge(s *loader) {
 	l.diags = append(l.diags, s.diags...)
 	l.tree.Components = append(l.tree.Components, s.tree.Components...)
 	l.clusters = append(l.clusters, s.clusters...)
-	for k, v := range s.broken {
-		l.broken[k] = v
-	}
-	for k, v := range s.srcs {
-		l.srcs[k] = v
-	}
-	for k, v := range s.compDoc {
-		l.compDoc[k] = v
-	}
-	for k, v := range s.clSrc {
-		l.clSrc[k] = v
-	}
-	for k, v := range s.clDoc {
-		l.clDoc[k] = v
-	}
+	maps.Copy(l.broken, s.broken)
+	maps.Copy(l.srcs, s.srcs)
+	maps.Copy(l.compDoc, s.compDoc)
+	maps.Copy(l.clSrc, s.clSrc)
+	maps.Copy(l.clDoc, s.clDoc)
 }

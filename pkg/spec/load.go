@@ -71,18 +71,8 @@ func LoadPartial(ctx context.Context, dirs []string) (*Tree, Diagnostics, error)
 	if len(dirs) == 0 {
 		return nil, nil, errors.New("no spec directory given")
 	}
-	l := &loader{
-		tabs:    tabs,
-		byAbs:   map[string]*specFile{},
-		tree:    &Tree{Tables: tabs},
-		broken:  map[string]bool{},
-		srcs:    map[*Component]cue.Value{},
-		compDoc: map[*Component]document{},
-		clSrc:   map[*Cluster]cue.Value{},
-		clDoc:   map[*Cluster]document{},
-		dirs:    dirs,
-		ctx:     ctx,
-	}
+	l := newLoader(ctx, tabs)
+	l.byAbs, l.dirs = map[string]*specFile{}, dirs
 	for _, dir := range dirs {
 		if err := l.walk(dir); err != nil {
 			return nil, nil, err
