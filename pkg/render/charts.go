@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v4/pkg/chart/common"
 
 	"kcloud.dev/kcloud/pkg/spec"
@@ -70,20 +70,12 @@ func (r *renderer) renderInTurn(j *chartJob, stacks []Stack, caps *common.Capabi
 
 // renderEach calls render for each job but nil ones, on every CPU.
 func renderEach(ctx context.Context, jobs []*chartJob, render func(context.Context, *chartJob)) {
-	next := make(chan *chartJob)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Go(func() {
-			for j := range next {
-				render(ctx, j)
-			}
-		})
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, j := range jobs {
 		if j != nil {
-			next <- j
+			g.Go(func() error { render(ctx, j); return nil })
 		}
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // render reports into its job, never here
 }
