@@ -312,8 +312,9 @@ func parseDocs(name, content string) ([]*unstructured.Unstructured, error) {
 }
 
 // parseDoc parses one YAML document into an object; nil for an empty one.
-// An object is converted to JSON once; anything else takes the longer way
-// that words its error.
+// An object is converted to JSON once; anything else (a list, a scalar,
+// null, broken YAML) is read as a mapping for the words of its error, or
+// is empty.
 func parseDoc(doc []byte) (*unstructured.Unstructured, error) {
 	j, err := yaml.YAMLToJSON(doc)
 	if err == nil && len(j) > 0 && j[0] == '{' {
@@ -323,18 +324,9 @@ func parseDoc(doc []byte) (*unstructured.Unstructured, error) {
 		u := &unstructured.Unstructured{}
 		return u, u.UnmarshalJSON(j)
 	}
+	// What converts to no JSON object reads as no mapping either.
 	var obj map[string]any
-	if err := yaml.Unmarshal(doc, &obj); err != nil {
-		return nil, err
-	}
-	if len(obj) == 0 {
-		return nil, nil
-	}
-	if j, err = yaml.YAMLToJSON(doc); err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{}
-	return u, u.UnmarshalJSON(j)
+	return nil, yaml.Unmarshal(doc, &obj)
 }
 
 // isTestHook reports whether u is a `helm test` hook.
