@@ -316,11 +316,15 @@ func TestSSHDroppedMidDrain(t *testing.T) {
 	f.pod(t, ns, "web-0", w1, "ReplicaSet", nil)
 	// The first server's SSH connection, which carries the API traffic,
 	// drops as worker-1's first eviction goes out.
-	// Every eviction that reaches the proxy drops what is connected then; a
-	// later one (a retry) finds nothing to drop, so the count only adds up.
-	var dropped atomic.Int64
+	// Every eviction that reaches the proxy drops what is connected then
+	// and reports how many connections that was; a later one (a retry)
+	// finds nothing to drop.
+	drops := make(chan int, 1)
 	f.proxy.OnRequest(testenv.Hook{Verbs: []string{testenv.VerbCreate}, Path: "/eviction", Func: func(*http.Request) {
-		dropped.Add(int64(f.sshd[prefix+"vps-1"].DropConnections(t)))
+		select {
+		case drops <- f.sshd[prefix+"vps-1"].DropConnections(t):
+		default: // the first eviction's count is the one read
+		}
 	}})
 	f.cluster.Version = v134
 	r := f.run(t, o)
@@ -328,8 +332,15 @@ func TestSSHDroppedMidDrain(t *testing.T) {
 		t.Fatal("the run survived its connection")
 	}
 	t.Logf("error: %v", r.err)
-	if dropped.Load() == 0 {
-		t.Fatal("no connection was dropped")
+	// The run can end on the first dropped connection while the hook is
+	// still dropping the others: wait for its count.
+	select {
+	case n := <-drops:
+		if n == 0 {
+			t.Fatal("no connection was dropped")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no eviction reached the proxy")
 	}
 	if !strings.Contains(r.err.Error(), "node "+w1+": drain: ") {
 		t.Errorf("error does not say the drain failed:\n%v", r.err)
