@@ -22,6 +22,7 @@
 //   - main.go: main: a signal-aware context, run, exit
 //   - manifests.go: the manifests fetch and add commands; the manifest cache's location
 //   - progress.go: live progress for apply and destroy
+//   - readahead.go: what an online load reads of the cluster while its specs are loaded and checked
 //   - render.go: the render command; --layer and --env
 //   - root.go: run, the root command, global flags, the logger, exit codes
 //   - schema.go: the schema command (JSON Schema for editors)

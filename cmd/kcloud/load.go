@@ -8,7 +8,6 @@ import (
 	"os"
 	"unicode/utf8"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,12 +67,18 @@ type session struct {
 // dirs; renders it, teaching the redactor the plan's secret values; connects
 // (online); and validates the plan offline, and against the cluster's CRDs
 // online. I/O and usage problems exit 2, invalid specs 1; diagnostics go to
-// stderr (except for vet, which prints them itself). Reading the cluster's
-// CRDs and its mutating admission configuration are the only requests made
-// before the plan is valid: nothing reaches the cluster unless it is.
+// stderr (except for vet, which prints them itself). Reading the API's
+// discovery, the cluster's CRDs and its mutating admission configuration
+// (readAhead, while the tree is loaded, rendered and checked) and what a chart's
+// lookup asks are the only requests made before the plan is valid: nothing
+// of the specs reaches the cluster unless it is.
 func load(ctx context.Context, g *globals, dirs []string, o loadOptions) (*session, error) {
+	if o.render != nil {
+		ssa.Prepare() // the check and the merge need the built-in types
+	}
 	l := &loader{g: g, o: o, s: &session{}}
-	for _, step := range []func(context.Context, []string) error{l.loadTree, l.renderPlan, l.connect, l.validate} {
+	defer l.stopReading()
+	for _, step := range []func(context.Context, []string) error{l.readAhead, l.loadTree, l.renderPlan, l.connect, l.validate} {
 		if err := step(ctx, dirs); err != nil {
 			return nil, err
 		}
@@ -112,6 +117,9 @@ type loader struct {
 	// pending are diagnostics printed with the next stage's (the render's
 	// warnings with the validation's).
 	pending spec.Diagnostics
+	// ahead reads the cluster while the tree is loaded, rendered and
+	// checked (readAhead); nil when it does not.
+	ahead *clusterReads
 }
 
 func (l *loader) loadTree(ctx context.Context, dirs []string) error {
@@ -273,7 +281,12 @@ func (l *loader) validate(ctx context.Context, _ []string) error {
 	var crds []validate.CRD
 	if l.s.c != nil {
 		var err error
-		crds, err = validate.ClusterCRDs(ctx, l.s.c.Dynamic)
+		if l.ahead != nil {
+			<-l.ahead.done
+			crds, err = l.ahead.crds, l.ahead.err
+		} else {
+			crds, err = validate.ClusterCRDs(ctx, l.s.c.Typed)
+		}
 		switch {
 		case err != nil && l.o.vet:
 			return withCode(exitUsage, err)
@@ -293,12 +306,8 @@ func (l *loader) validate(ctx context.Context, _ []string) error {
 	if err := l.report(diags, diags.HasErrors()); err != nil {
 		return err
 	}
-	if l.o.online {
-		defs := make([]*apiextensionsv1.CustomResourceDefinition, len(crds))
-		for i, crd := range crds {
-			defs[i] = crd.CustomResourceDefinition
-		}
-		l.s.merger = ssa.NewMerger(ssa.Options{CRDs: defs, Admission: ssa.ReadAdmission(ctx, l.s.c.Typed)})
+	if l.ahead != nil {
+		l.s.merger = l.ahead.merger
 	}
 	return nil
 }

@@ -97,6 +97,41 @@ func TestFirstApplyRequests(t *testing.T) {
 	}
 }
 
+// TestInvalidSpecsOnlyReadTheAPI: an online command reads the cluster
+// while its specs are loaded and checked (discovery, the CRDs, the
+// mutating admission configuration); when the specs turn out invalid it
+// stops with their error, and nothing but those reads reached the server.
+func TestInvalidSpecsOnlyReadTheAPI(t *testing.T) {
+	p, kc := proxyFor(t)
+	env := uniqueEnv("invalid")
+	objects := configMaps(3, "v") + "    - apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: bad}\n      data: {value: 1}\n"
+	dir := writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "web.yaml": component("web", "L4", env, objects)})
+	var c requestCounts
+	c.count(t, p)
+	for _, args := range [][]string{{"apply", "--wait=false"}, {"diff"}, {"status"}} {
+		code, stdout, stderr := kcloud(t, append(args, dir, "--env", env, "--kubeconfig", kc, "--context", "proxy")...)
+		if code == 0 || !strings.Contains(stderr, "web.yaml:") {
+			t.Errorf("%s: exit %d, want an error naming web.yaml\n%s%s", args[0], code, stdout, stderr)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t.Logf("%d reads, %d writes", len(c.reads), len(c.writes))
+	if len(c.writes) > 0 {
+		t.Errorf("writes sent for invalid specs:\n%s", strings.Join(c.writes, "\n"))
+	}
+	for _, r := range c.reads {
+		path := strings.Fields(r)[1]
+		switch {
+		case path == "/api" || path == "/apis" || strings.Count(path, "/") <= 3 && strings.HasPrefix(path, "/api"): // discovery
+		case path == "/apis/apiextensions.k8s.io/v1/customresourcedefinitions":
+		case strings.HasPrefix(path, "/apis/admissionregistration.k8s.io/") && strings.Contains(path, "/mutating"):
+		default:
+			t.Errorf("%s: read before the specs were valid", r)
+		}
+	}
+}
+
 // denyValue installs a ValidatingAdmissionPolicy (CEL, no webhook) that
 // rejects ConfigMaps whose data.value is value, and waits until the API
 // server enforces it.

@@ -26,6 +26,11 @@ var builtins = sync.OnceValue(func() []Builtin {
 	}
 })
 
+// Prepare parses the built-in types in the background, for a process
+// that will check or merge objects: the parse (tens of milliseconds, once
+// per process) then overlaps what the process does first.
+func Prepare() { go builtins() }
+
 // Builtins are the built-in kinds and their types: client-go's for the
 // core API groups, apiextensions-apiserver's for CustomResourceDefinition.
 // Each parses its schema on first use only.

@@ -312,7 +312,7 @@ func isInvalid(err error) bool  { return apierrors.IsInvalid(err) || apierrors.I
 
 func clusterCRDs(t *testing.T, c *kube.Clients) []*apiextensionsv1.CustomResourceDefinition {
 	t.Helper()
-	crds, err := validate.ClusterCRDs(context.Background(), c.Dynamic)
+	crds, err := validate.ClusterCRDs(context.Background(), c.Typed)
 	if err != nil {
 		t.Fatal(err)
 	}
