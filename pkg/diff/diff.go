@@ -154,6 +154,9 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 			d.expect(o.Unstructured)
 		}
 	}
+	// Each LIST starts the next, but none in a namespace the plan creates
+	// and the cluster lacks: nothing is read there (differ.read).
+	defer d.reader.ReadAhead(func(ns string) bool { return d.unborn(ctx, ns) })()
 	kube.Parallel(ctx, d.opts.Workers, len(jobs), func(i int) {
 		ch, err := d.object(ctx, jobs[i].stack, jobs[i].obj)
 		if err != nil {

@@ -71,7 +71,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 		ch.Action = change.Create
 		return ch, nil
 	}
-	if live == nil && ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
+	if live == nil && d.unborn(ctx, ns) {
 		// The dry run would fail on the missing namespace.
 		ch.Note = "its namespace is created by this plan"
 		return d.unverified(ch, obj), nil
@@ -96,10 +96,16 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 // new environment's first apply lists nothing, and meets none of the
 // lists a freshly started server is not ready for).
 func (d *differ) read(ctx context.Context, m *meta.RESTMapping, ns, name string) (*unstructured.Unstructured, error) {
-	if ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns) {
+	if d.unborn(ctx, ns) {
 		return nil, nil
 	}
 	return d.reader.Take(ctx, m.Resource, ns, name)
+}
+
+// unborn reports whether ns is a namespace the plan creates and the
+// cluster does not hold yet.
+func (d *differ) unborn(ctx context.Context, ns string) bool {
+	return ns != "" && d.plan.Namespaces[ns] && !d.namespaceExists(ctx, ns)
 }
 
 // local is the change to a live object as the client-side merge r has it.

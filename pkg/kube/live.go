@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,14 +23,24 @@ type Reader struct {
 
 	mu    sync.Mutex
 	lists map[schema.GroupVersionResource]map[string]*listEntry // by resource, then namespace
+	// order are the entries in the order Expect first named them.
+	order []*listEntry
+	// skip says where not to read ahead (ReadAhead); nil: no read-ahead.
+	skip  func(namespace string) bool
+	ahead sync.WaitGroup
 }
 
 // listEntry is one resource in one namespace: how many of its objects
 // will be read, and the list read once when that is enough of them.
 type listEntry struct {
-	expected int
-	once     sync.Once
-	err      error
+	gvr       schema.GroupVersionResource
+	namespace string
+	at        int // in Reader.order
+	expected  int
+	once      sync.Once
+	err       error
+	// led is set once the entry has started its successor's LIST.
+	led atomic.Bool
 
 	mu    sync.Mutex
 	items map[string]*unstructured.Unstructured
@@ -50,7 +61,7 @@ func (r *Reader) entry(gvr schema.GroupVersionResource, namespace string) *listE
 	}
 	e := byNS[namespace]
 	if e == nil {
-		e = &listEntry{}
+		e = &listEntry{gvr: gvr, namespace: namespace, at: -1}
 		byNS[namespace] = e
 	}
 	return e
@@ -59,8 +70,49 @@ func (r *Reader) entry(gvr schema.GroupVersionResource, namespace string) *listE
 // Expect announces that an object of gvr in namespace will be read.
 func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace string) {
 	r.mu.Lock()
-	r.entry(gvr, namespace).expected++
+	e := r.entry(gvr, namespace)
+	if e.at < 0 {
+		e.at = len(r.order)
+		r.order = append(r.order, e)
+	}
+	e.expected++
 	r.mu.Unlock()
+}
+
+// ReadAhead makes each LIST start the next one Expect announced (in the
+// order it named them) in the background, so that the next resource's
+// objects arrive while this one's are used: one LIST ahead, not all of
+// them, so that what is listed and not yet taken stays about two lists.
+// Entries in a namespace for which skip reports true are passed over. The
+// returned function waits for the LISTs started ahead.
+func (r *Reader) ReadAhead(skip func(namespace string) bool) (wait func()) {
+	r.mu.Lock()
+	r.skip = skip
+	r.mu.Unlock()
+	return r.ahead.Wait
+}
+
+// lead starts, once, the LIST of the first entry after e that is listed
+// and not skipped.
+func (r *Reader) lead(ctx context.Context, e *listEntry) {
+	r.mu.Lock()
+	skip := r.skip
+	var after []*listEntry
+	if e.at >= 0 {
+		after = r.order[e.at+1:]
+	}
+	r.mu.Unlock()
+	if skip == nil || len(after) == 0 || e.led.Swap(true) {
+		return
+	}
+	r.ahead.Go(func() {
+		for _, n := range after {
+			if n.expected >= ListThreshold && !skip(n.namespace) {
+				r.list(ctx, n)
+				return
+			}
+		}
+	})
 }
 
 // Get returns the live object, or nil when there is none.
@@ -82,20 +134,8 @@ func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, names
 	useList := e.expected >= ListThreshold
 	r.mu.Unlock()
 	if useList {
-		e.once.Do(func() {
-			list, err := r.c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				e.err = err
-				return
-			}
-			// Each object on its own, not pointing into the list: one
-			// taken and dropped is then garbage.
-			e.items = make(map[string]*unstructured.Unstructured, len(list.Items))
-			e.taken = map[string]bool{}
-			for _, item := range list.Items {
-				e.items[item.GetName()] = &unstructured.Unstructured{Object: item.Object}
-			}
-		})
+		r.lead(ctx, e)
+		r.list(ctx, e)
 		if e.err == nil {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -116,6 +156,24 @@ func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, names
 		return nil, nil
 	}
 	return obj, err
+}
+
+// list reads e's objects, once.
+func (r *Reader) list(ctx context.Context, e *listEntry) {
+	e.once.Do(func() {
+		list, err := r.c.Dynamic.Resource(e.gvr).Namespace(e.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			e.err = err
+			return
+		}
+		// Each object on its own, not pointing into the list: one
+		// taken and dropped is then garbage.
+		e.items = make(map[string]*unstructured.Unstructured, len(list.Items))
+		e.taken = map[string]bool{}
+		for _, item := range list.Items {
+			e.items[item.GetName()] = &unstructured.Unstructured{Object: item.Object}
+		}
+	})
 }
 
 // Parallel runs f(0…n-1) on at most workers goroutines, stopping early

@@ -3,6 +3,9 @@ package kube_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,5 +75,73 @@ func TestReaderTakeHandsAListedObjectOutOnce(t *testing.T) {
 		if l, g := p.Count(testenv.VerbList), p.Count(testenv.VerbGet); l != step.lists || g != step.gets {
 			t.Errorf("take=%v %s: %d LIST(s) and %d GET(s) so far, want %d and %d", step.take, step.name, l, g, step.lists, step.gets)
 		}
+	}
+}
+
+// TestReaderReadsOneListAhead: with ReadAhead, the first read of a listed
+// resource also lists the next one Expect announced, passing over a
+// skipped namespace, and no further; reading that one lists the one after
+// it, whose objects are then served without another request.
+func TestReaderReadsOneListAhead(t *testing.T) {
+	ctx := context.Background()
+	p, c := proxied(t)
+	ns, skipped := "reader-ahead", "reader-ahead-skipped"
+	if _, err := c.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res := func(r string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Version: "v1", Resource: r}
+	}
+	// Announced in this order: each entry is listed, by its count.
+	order := []struct {
+		gvr schema.GroupVersionResource
+		ns  string
+	}{{res("configmaps"), ns}, {res("configmaps"), skipped}, {res("secrets"), ns}, {res("serviceaccounts"), ns}, {res("services"), ns}}
+	r := kube.NewReader(c)
+	for _, e := range order {
+		for range kube.ListThreshold {
+			r.Expect(e.gvr, e.ns)
+		}
+	}
+	p.Reset()
+	var lists []string
+	var mu sync.Mutex
+	remove := p.OnRequest(testenv.Hook{N: 1 << 30, Func: func(*http.Request) {}, Match: func(req *http.Request) bool {
+		if testenv.RequestVerb(req) == testenv.VerbList {
+			mu.Lock()
+			lists = append(lists, req.URL.Path)
+			mu.Unlock()
+		}
+		return false
+	}})
+	defer remove()
+	wait := r.ReadAhead(func(n string) bool { return n == skipped })
+	listed := func(want ...string) {
+		t.Helper()
+		wait()
+		mu.Lock()
+		defer mu.Unlock()
+		// The LIST ahead may reach the server first.
+		if got := slices.Sorted(slices.Values(lists)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			t.Errorf("LISTs sent: %q, want %q", got, want)
+		}
+	}
+	path := func(resource string) string { return "/api/v1/namespaces/" + ns + "/" + resource }
+	if _, err := r.Take(ctx, res("configmaps"), ns, "absent"); err != nil {
+		t.Fatal(err)
+	}
+	// The configmaps' LIST and, ahead, the secrets' (not the skipped
+	// namespace's, not the service accounts').
+	listed(path("configmaps"), path("secrets"))
+	if _, err := r.Take(ctx, res("secrets"), ns, "absent"); err != nil {
+		t.Fatal(err)
+	}
+	listed(path("configmaps"), path("secrets"), path("serviceaccounts"))
+	if _, err := r.Take(ctx, res("serviceaccounts"), ns, "absent"); err != nil {
+		t.Fatal(err)
+	}
+	listed(path("configmaps"), path("secrets"), path("serviceaccounts"), path("services"))
+	if n := p.Count(testenv.VerbGet); n != 0 {
+		t.Errorf("%d GET(s): every read was served from a list", n)
 	}
 }
