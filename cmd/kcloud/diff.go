@@ -90,6 +90,8 @@ func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error
 	s.warnOtherServer(g, "diffing against it")
 	opts := s.diffOptions(g)
 	opts.AllowDataLoss = f.allowDataLoss
+	// Every change's text is printed: rendered as each is decided.
+	opts.Texts = f.output.value == "text" || (f.output.value == "json" && f.withDiff)
 	opts.ReadOnly = diff.ReadOnlyIfForbidden
 	if f.readOnly {
 		opts.ReadOnly = diff.ReadOnlyAlways

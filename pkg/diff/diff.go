@@ -48,6 +48,12 @@ type Options struct {
 	// undone). Every other live object is released once compared, so that
 	// a large diff does not hold the cluster's objects beside the plan's.
 	KeepLive bool
+	// Texts renders each change's unified diff (Change.Diff) as soon as
+	// the change is decided, in the diff's workers, and drops its Before
+	// and After: for a caller that prints every change's text (kcloud diff
+	// -o text), which then holds a few lines per change until printed
+	// instead of two normalised objects.
+	Texts bool
 }
 
 // ReadOnlyMode says when a diff computes changes client side only.
@@ -159,6 +165,9 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 	defer d.reader.ReadAhead(func(ns string) bool { return d.unborn(ctx, ns) })()
 	kube.Parallel(ctx, d.opts.Workers, len(jobs), func(i int) {
 		ch, err := d.object(ctx, jobs[i].stack, jobs[i].obj)
+		if err == nil && d.opts.Texts {
+			ch, err = ch.rendered()
+		}
 		if err != nil {
 			d.fail(err)
 			return

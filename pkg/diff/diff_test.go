@@ -514,3 +514,47 @@ func TestRunKeepsLiveObjectsOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestTextsRenderedAsDecided: with Options.Texts every change carries the
+// text a diff without it renders when asked (Change.Text), and neither of
+// its normalised objects.
+func TestTextsRenderedAsDecided(t *testing.T) {
+	c := clients(t)
+	ns := "texts"
+	stack := "l4-" + ns
+	applyLive(t, c, stack, objects(t, ns, base), true)
+	planned := strings.NewReplacer("color: blue", "color: green", "CANARY-s3cr3t-value", "CANARY-other-value").Replace(base)
+	objs := objects(t, ns, planned+"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-yet, namespace: NS}\ndata: {a: b}")
+	p := plan(ns, render.Stack{Name: stack, Layer: "L4", Env: ns, Objects: objs})
+	texts := func(opts diff.Options) map[string]string {
+		t.Helper()
+		res, err := diff.Run(context.Background(), c, p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, ch := range res.Changes {
+			text, err := ch.Text()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[ch.Ref.String()] = string(ch.Action) + "\n" + text
+			if opts.Texts && (ch.Before != nil || ch.After != nil) {
+				t.Errorf("%s: Texts kept its normalised objects", ch.Ref)
+			}
+		}
+		return out
+	}
+	want, got := texts(diff.Options{}), texts(diff.Options{Texts: true})
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("texts with Texts (-without +with):\n%s", d)
+	}
+	for ref, text := range want {
+		if strings.HasPrefix(text, "update") && !strings.Contains(text, "+++ planned/") {
+			t.Errorf("%s: no text to compare:\n%s", ref, text)
+		}
+	}
+	if len(want) < 3 {
+		t.Errorf("%d changes, want the updated ConfigMap and Secret and the created ConfigMap: %v", len(want), want)
+	}
+}

@@ -38,7 +38,7 @@ type Change struct {
 	// are not in it.
 	ClientSide bool
 	// Before and After are the normalised, masked live and planned
-	// objects; nil when absent.
+	// objects; nil when absent, and when Options.Texts rendered Diff.
 	Before, After *unstructured.Unstructured
 
 	// from and to label the sides of the unified diff Text renders from
@@ -55,6 +55,17 @@ func (c Change) Text() (string, error) {
 		return c.Diff, nil
 	}
 	return unifiedLabeled(c.Ref, c.from, c.to, c.Before, c.After)
+}
+
+// rendered is c with its text rendered into Diff and its objects
+// dropped (Options.Texts).
+func (c Change) rendered() (Change, error) {
+	text, err := c.Text()
+	if err != nil {
+		return c, err
+	}
+	c.Diff, c.from, c.to, c.Before, c.After = text, "", "", nil, nil
+	return c, nil
 }
 
 // APIVersion is the object's apiVersion (group/version).
