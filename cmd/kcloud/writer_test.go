@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +94,61 @@ func TestFirstApplyRequests(t *testing.T) {
 	for _, r := range c.reads {
 		if strings.Contains(r, "/namespaces/apps-"+env+"/") || strings.Contains(r, "/namespaces/data-"+env+"/") {
 			t.Errorf("%s: a read in a namespace the run creates", r)
+		}
+	}
+}
+
+// TestUpdateRequests counts, at the fault proxy, the writes of applies
+// that change objects the stack already owns: one server-side apply PATCH
+// per changed object and no dry run. A Pod is never proven unchanged on
+// the client (built-in admission mutates Pods on update), so it is sent
+// each time; the server leaves it as it was, and apply reports it
+// unchanged.
+func TestUpdateRequests(t *testing.T) {
+	p, kc := proxyFor(t)
+	env := uniqueEnv("update")
+	const n = 20
+	pod := "    - apiVersion: v1\n      kind: Pod\n      metadata: {name: web}\n" +
+		"      spec: {containers: [{name: web, image: \"busybox:1.37.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\"}]}\n"
+	tree := func(value string) string {
+		return writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "web.yaml": component("web", "L4", env, pod+configMaps(n, value))})
+	}
+	apply := func(dir string) (requestCounts, string) {
+		t.Helper()
+		var c requestCounts
+		c.count(t, p)
+		code, stdout, stderr := kcloud(t, "apply", dir, "--env", env, "--kubeconfig", kc, "--context", "proxy", "--wait=false")
+		if code != 0 {
+			t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return requestCounts{applies: c.applies, dryRuns: c.dryRuns, other: c.other, writes: slices.Clone(c.writes)}, stdout
+	}
+	apply(tree("v1"))
+	for _, tc := range []struct {
+		value            string
+		applies          int
+		configured, same string
+	}{
+		// Every ConfigMap changes, and the Pod is sent.
+		{value: "v2", applies: n + 1, configured: fmt.Sprint(n), same: "2"},
+		// Nothing changes but the Pod, which is sent and left as it was.
+		{value: "v2", applies: 1, configured: "0", same: fmt.Sprint(n + 2)},
+	} {
+		c, stdout := apply(tree(tc.value))
+		if c.applies != tc.applies || c.dryRuns != 0 || c.other != 0 {
+			t.Errorf("value %s: %d applies, %d dry runs, %d other writes; want %d applies (the changed objects and the Pod), no dry run\n%s",
+				tc.value, c.applies, c.dryRuns, c.other, tc.applies, strings.Join(c.writes, "\n"))
+		}
+		var row []string
+		for _, line := range strings.Split(stdout, "\n") {
+			if f := strings.Fields(line); len(f) > 3 && f[0] == "l4-"+env {
+				row = f
+			}
+		}
+		if len(row) < 4 || row[2] != tc.configured || row[3] != tc.same {
+			t.Errorf("value %s: summary row %q, want %s configured and %s unchanged\n%s", tc.value, row, tc.configured, tc.same, stdout)
 		}
 	}
 }

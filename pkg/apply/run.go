@@ -80,8 +80,10 @@ func (o *Options) defaults(plan *render.Result) error {
 
 func (o *Options) diff() diff.Options {
 	// A dry run reports the server's dry runs; a run sends each create
-	// once, strictly, and undoes the run if the server rejects one.
-	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger, NoCreateDryRun: !o.DryRun, KeepLive: true}
+	// and each update of its own objects once, strictly, and undoes the
+	// run if the server rejects one.
+	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger,
+		NoCreateDryRun: !o.DryRun, NoUpdateDryRun: !o.DryRun, KeepLive: true}
 }
 
 // runner is one Run or Destroy.

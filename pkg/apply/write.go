@@ -175,13 +175,18 @@ func (r *runner) writeWave(ctx context.Context, stack string, w wave) error {
 		if r.primed != nil {
 			r.primed.forget(it.ref)
 		}
-		if err := r.send(sendCtx, stack, it); err != nil {
+		version, err := r.send(sendCtx, stack, it)
+		if err != nil {
 			stop.Store(true)
 			errs[i] = fmt.Errorf("%s%s: %w", at(it.obj), it.ref, err)
 			r.emit(Event{Type: ObjectEvent, Stack: stack, Object: it.ref, Op: OpApply, Outcome: Failed, Err: errs[i]})
 			return
 		}
-		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: it.ref, Op: OpApply, Action: it.action, Outcome: Done})
+		action := it.action
+		if live := r.live[it.ref]; live != nil && version == live.GetResourceVersion() {
+			action = change.Unchanged // an update the merge could not rule out; the server changed nothing
+		}
+		r.emit(Event{Type: ObjectEvent, Stack: stack, Object: it.ref, Op: OpApply, Action: action, Outcome: Done})
 	})
 	if err := ctx.Err(); err != nil {
 		return err
@@ -211,21 +216,25 @@ func rejected(err error) bool {
 
 // send server-side-applies one object: field manager kcloud, conflicts
 // forced, strict field validation (an unknown or duplicate field is an
-// error, not a warning). The answer is dropped: nothing of it is kept.
-func (r *runner) send(ctx context.Context, stack string, it item) error {
+// error, not a warning). Of the answer only the resourceVersion is kept.
+func (r *runner) send(ctx context.Context, stack string, it item) (version string, err error) {
 	data, err := applyBody(it.obj.Unstructured, it.ref.Namespace, inventory.ID(stack))
 	if err != nil {
-		return err
+		return "", err
 	}
 	force := true
 	ri := r.c.Dynamic.Resource(it.mapping.Resource)
 	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force, FieldValidation: metav1.FieldValidationStrict}
+	var out *unstructured.Unstructured
 	if it.ref.Namespace != "" && it.mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		_, err = ri.Namespace(it.ref.Namespace).Patch(ctx, it.ref.Name, types.ApplyPatchType, data, opts)
+		out, err = ri.Namespace(it.ref.Namespace).Patch(ctx, it.ref.Name, types.ApplyPatchType, data, opts)
 	} else {
-		_, err = ri.Patch(ctx, it.ref.Name, types.ApplyPatchType, data, opts)
+		out, err = ri.Patch(ctx, it.ref.Name, types.ApplyPatchType, data, opts)
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return out.GetResourceVersion(), nil
 }
 
 // applyBody is obj as JSON with its namespace and the owning-inventory

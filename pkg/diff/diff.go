@@ -43,6 +43,13 @@ type Options struct {
 	// success path pays one request per new object, not two. Such a
 	// change has no After and no Diff.
 	NoCreateDryRun bool
+	// NoUpdateDryRun plans an object of the stack's own that the merge
+	// cannot prove unchanged as an update without a dry run, for the same
+	// writer: it tells from the server's answer whether the object
+	// changed (its resourceVersion kept: unchanged), and undoes the run
+	// when the server rejects it. Such a change has no Before, After or
+	// Diff. Objects another inventory owns, or none, are still dry-run.
+	NoUpdateDryRun bool
 	// KeepLive keeps the live objects of what would change for
 	// Result.Live (apply reuses them, and puts them back if the run is
 	// undone). Every other live object is released once compared, so that

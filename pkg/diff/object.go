@@ -33,15 +33,7 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 
 	m, err := d.c.Mapping(gvk)
 	if kube.IsUnserved(err) {
-		switch {
-		case d.plan.CRDs[gvk.GroupKind()]:
-			ch.Note = "its CustomResourceDefinition is created by this plan"
-			return d.unverified(ch, obj), nil
-		case d.plan.Charts && d.plan.Tables.FromChart(gvk.Group):
-			ch.Note = "its CRD is not served yet: a chart this plan deploys installs it; apply waits for it"
-			return d.unverified(ch, obj), nil
-		}
-		return ch, err
+		return d.unserved(ch, obj, err)
 	}
 	if err != nil {
 		return ch, fmt.Errorf("%s: %w", ch.Ref, err)
@@ -65,10 +57,13 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 		ch = d.created(ch, obj)
 		ch.ClientSide = true
 		return ch, nil
-	case live == nil && d.opts.NoCreateDryRun:
-		// Apply's plan: the writer sends the object as it is; no copy of
-		// it and no text is made here.
+	case d.sentAsIs(stack, live):
+		// Apply's plan: the writer sends the object as it is and reads the
+		// answer; no copy of it and no text is made here.
 		ch.Action = change.Create
+		if live != nil {
+			ch.Action = change.Update
+		}
 		return ch, nil
 	}
 	if live == nil && d.unborn(ctx, ns) {
@@ -89,6 +84,32 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 		return d.created(ch, planned), nil
 	}
 	return d.updated(ch, live, planned)
+}
+
+// unserved is the change of an object whose kind the cluster does not
+// serve (err): a create that cannot be verified yet when the plan brings
+// its CRD, err otherwise.
+func (d *differ) unserved(ch Change, obj *unstructured.Unstructured, err error) (Change, error) {
+	gvk := obj.GroupVersionKind()
+	switch {
+	case d.plan.CRDs[gvk.GroupKind()]:
+		ch.Note = "its CustomResourceDefinition is created by this plan"
+		return d.unverified(ch, obj), nil
+	case d.plan.Charts && d.plan.Tables.FromChart(gvk.Group):
+		ch.Note = "its CRD is not served yet: a chart this plan deploys installs it; apply waits for it"
+		return d.unverified(ch, obj), nil
+	}
+	return ch, err
+}
+
+// sentAsIs reports whether apply's writer sends the object with no dry
+// run before it: a create (Options.NoCreateDryRun), or an update of an
+// object the stack already owns (Options.NoUpdateDryRun).
+func (d *differ) sentAsIs(stack string, live *unstructured.Unstructured) bool {
+	if live == nil {
+		return d.opts.NoCreateDryRun
+	}
+	return d.opts.NoUpdateDryRun && live.GetAnnotations()[inventory.OwningAnnotation] == inventory.ID(stack)
 }
 
 // read returns the live object, or nil when there is none. A namespace
@@ -131,8 +152,9 @@ func (d *differ) local(ch Change, live *unstructured.Unstructured, r ssa.Result)
 
 // dryRun server-side-applies obj as a dry run, as apply would (field
 // manager kcloud, conflicts forced), with strict field validation: an
-// unknown or duplicate field is an error, not a warning. Every object apply
-// writes passes this first.
+// unknown or duplicate field is an error, not a warning. Apply's own
+// writes are not dry-run (Options.NoCreateDryRun, NoUpdateDryRun): they
+// are sent the same way.
 func (d *differ) dryRun(ctx context.Context, m *meta.RESTMapping, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	data, err := obj.MarshalJSON()
 	if err != nil {
