@@ -1,0 +1,68 @@
+package ssa
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// TestFastDecidesWithoutMerging: for an object as the server stores it
+// after kcloud's apply (its managed fields written by the same field
+// manager the server runs), the field sets alone prove the same object
+// unchanged, see a changed value, and see a field added or removed,
+// with another manager's entry beside kcloud's.
+func TestFastDecidesWithoutMerging(t *testing.T) {
+	const manager = "kcloud"
+	obj := func(t *testing.T, y string) *unstructured.Unstructured {
+		t.Helper()
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(y), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	planned := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: apps, labels: {app: web}}\ndata: {color: blue, size: l}\n")
+	m := NewMerger(Options{})
+	e := m.manager(planned.GroupVersionKind())
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	empty := &unstructured.Unstructured{}
+	empty.SetGroupVersionKind(planned.GroupVersionKind())
+	empty.SetName("settings")
+	empty.SetNamespace("apps")
+	out, err := e.fm.Apply(empty, planned.DeepCopy(), manager, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := out.(*unstructured.Unstructured)
+	// Another manager's update beside it, as in a cluster.
+	live.SetManagedFields(append(live.GetManagedFields(), live.GetManagedFields()[0]))
+	entries := live.GetManagedFields()
+	entries[1].Manager, entries[1].Operation = "kubectl-edit", "Update"
+	live.SetManagedFields(entries)
+
+	for _, tc := range []struct {
+		name string
+		edit func(u *unstructured.Unstructured)
+		want fastVerdict
+	}{
+		{"the same object", func(*unstructured.Unstructured) {}, provenUnchanged},
+		{"a value changed", func(u *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(u.Object, "green", "data", "color")
+		}, valuesDiffer},
+		{"a field added", func(u *unstructured.Unstructured) { _ = unstructured.SetNestedField(u.Object, "x", "data", "new") }, setsDiffer},
+		{"a field removed", func(u *unstructured.Unstructured) { unstructured.RemoveNestedField(u.Object, "metadata", "labels") }, setsDiffer},
+	} {
+		p := planned.DeepCopy()
+		tc.edit(p)
+		if got := fast(e.tc, live, p, manager); got != tc.want {
+			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if m.Unchanged(schema.GroupResource{Resource: "configmaps"}, live, planned, manager) != true {
+		t.Error("Unchanged: the same object not proven unchanged")
+	}
+}
