@@ -11,6 +11,6 @@
 //   - builtin.go: the built-in kinds' types, built once
 //   - convert.go: the object converter the field manager needs
 //   - crd.go: merge types of custom resources from their CRDs
-//   - fast.go: the fast proof: recorded fields hold the planned values
+//   - fast.go: the fast proof: recorded fields hold the planned values; the cheap sign of a change that spares it
 //   - ssa.go: Merger: the field manager's merge and its Verdict
 package ssa

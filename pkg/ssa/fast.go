@@ -2,6 +2,7 @@ package ssa
 
 import (
 	"bytes"
+	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -133,4 +134,31 @@ func holds(tc managedfields.TypeConverter, live *typed.TypedValue, obj *unstruct
 		return false
 	}
 	return value.Equals(ot.AsValue(), live.ExtractItems(set).AsValue())
+}
+
+// holdsOther reports whether live holds, at a path of fields (maps only:
+// lists are not looked into) where planned sets a string, number or
+// boolean, another value of the same type: the cheap sign of a change,
+// which spares the proofs of an object that changes (a diff sends it to
+// the server anyway). Where the server normalises a value (a quantity, a
+// Secret's stringData), planned and live differ in form, not value, and
+// the server's dry run has the last word; nothing is proven here.
+func holdsOther(live, planned map[string]any) bool {
+	for k, p := range planned {
+		l, ok := live[k]
+		if !ok {
+			continue
+		}
+		switch p := p.(type) {
+		case map[string]any:
+			if l, ok := l.(map[string]any); ok && holdsOther(l, p) {
+				return true
+			}
+		case string, bool, int64, float64:
+			if reflect.TypeOf(l) == reflect.TypeOf(p) && l != p {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -66,3 +66,34 @@ func TestFastDecidesWithoutMerging(t *testing.T) {
 		t.Error("Unchanged: the same object not proven unchanged")
 	}
 }
+
+// TestHoldsOther: a string, number or boolean planned at a path of
+// fields that live holds otherwise (same type) is a sign of change; a
+// field live lacks, a value of another type (a form the server may
+// normalise) and anything in a list are not.
+func TestHoldsOther(t *testing.T) {
+	live := map[string]any{
+		"data":     map[string]any{"color": "blue", "n": int64(1), "on": true, "f": 1.5},
+		"spec":     map[string]any{"ports": []any{map[string]any{"port": int64(80)}}},
+		"metadata": map[string]any{"name": "x"},
+	}
+	for _, tc := range []struct {
+		name    string
+		planned map[string]any
+		want    bool
+	}{
+		{"the same values", map[string]any{"data": map[string]any{"color": "blue", "n": int64(1), "on": true, "f": 1.5}}, false},
+		{"a string", map[string]any{"data": map[string]any{"color": "green"}}, true},
+		{"an integer", map[string]any{"data": map[string]any{"n": int64(2)}}, true},
+		{"a boolean", map[string]any{"data": map[string]any{"on": false}}, true},
+		{"a float", map[string]any{"data": map[string]any{"f": 2.5}}, true},
+		{"a field live lacks", map[string]any{"data": map[string]any{"new": "x"}, "stringData": map[string]any{"a": "b"}}, false},
+		{"another type", map[string]any{"data": map[string]any{"n": "1"}}, false},
+		{"in a list", map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(81)}}}}, false},
+		{"a map where live holds a value", map[string]any{"metadata": map[string]any{"name": map[string]any{"x": "y"}}}, false},
+	} {
+		if got := holdsOther(live, tc.planned); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
