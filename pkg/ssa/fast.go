@@ -2,9 +2,12 @@ package ssa
 
 import (
 	"bytes"
+	"encoding/base64"
 	"reflect"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -136,13 +139,15 @@ func holds(tc managedfields.TypeConverter, live *typed.TypedValue, obj *unstruct
 	return value.Equals(ot.AsValue(), live.ExtractItems(set).AsValue())
 }
 
-// holdsOther reports whether live holds, at a path of fields (maps only:
-// lists are not looked into) where planned sets a string, number or
-// boolean, another value of the same type: the cheap sign of a change,
+// holdsOther reports whether live holds another value where planned sets
+// a string, number or boolean: at a path of fields, in a list item of the
+// same "name" (containers, env), or as a list of such values planned holds
+// one of and live does not (other). It is the cheap sign of a change,
 // which spares the proofs of an object that changes (a diff sends it to
-// the server anyway). Where the server normalises a value (a quantity, a
-// Secret's stringData), planned and live differ in form, not value, and
-// the server's dry run has the last word; nothing is proven here.
+// the server anyway). A value of another type, or in another form of the
+// same value, is what the server may normalise, not a sign; and nothing
+// is proven here: a sign that misleads costs a dry run, never a wrong
+// verdict.
 func holdsOther(live, planned map[string]any) bool {
 	for k, p := range planned {
 		l, ok := live[k]
@@ -154,10 +159,101 @@ func holdsOther(live, planned map[string]any) bool {
 			if l, ok := l.(map[string]any); ok && holdsOther(l, p) {
 				return true
 			}
-		case string, bool, int64, float64:
-			if reflect.TypeOf(l) == reflect.TypeOf(p) && l != p {
+		case []any:
+			if l, ok := l.([]any); ok && listHoldsOther(l, p) {
 				return true
 			}
+		case string, bool, int64, float64:
+			if other(l, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listHoldsOther is holdsOther for the items of a list.
+func listHoldsOther(live, planned []any) bool {
+	for _, p := range planned {
+		switch p := p.(type) {
+		case map[string]any:
+			name, ok := p["name"].(string)
+			if !ok {
+				continue
+			}
+			named := func(l any) bool { m, ok := l.(map[string]any); return ok && m["name"] == name }
+			// Only a name that one item of each list has: a list keyed by
+			// something else may hold a name twice (volumeMounts).
+			i := slices.IndexFunc(live, named)
+			if i < 0 || slices.IndexFunc(live[i+1:], named) >= 0 || count(planned, named) > 1 {
+				continue
+			}
+			if holdsOther(live[i].(map[string]any), p) {
+				return true
+			}
+		case string, bool, int64, float64:
+			if slices.Contains(live, any(p)) {
+				continue
+			}
+			typed := slices.ContainsFunc(live, func(l any) bool { return reflect.TypeOf(l) == reflect.TypeOf(p) })
+			if typed && !slices.ContainsFunc(live, func(l any) bool { return !other(l, p) }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// other reports whether live is another value of planned's type, and not
+// one the server writes in another form: a quantity ("0.5" and "500m"),
+// base64 of the same bytes.
+func other(live, planned any) bool {
+	if reflect.TypeOf(live) != reflect.TypeOf(planned) || live == planned {
+		return false
+	}
+	l, ok := live.(string)
+	if !ok {
+		return true
+	}
+	p := planned.(string)
+	if ql, err := resource.ParseQuantity(l); err == nil {
+		if qp, err := resource.ParseQuantity(p); err == nil && ql.Cmp(qp) == 0 {
+			return false
+		}
+	}
+	if bl, err := base64.StdEncoding.DecodeString(l); err == nil {
+		if bp, err := base64.StdEncoding.DecodeString(p); err == nil && bytes.Equal(bl, bp) {
+			return false
+		}
+	}
+	return true
+}
+
+// count is how many items of list f holds for.
+func count(list []any, f func(any) bool) int {
+	n := 0
+	for _, x := range list {
+		if f(x) {
+			n++
+		}
+	}
+	return n
+}
+
+// stringDataOther reports whether a Secret's live data holds, for a key
+// its planned stringData sets, another value: the server stores
+// stringData in data.
+func stringDataOther(live, planned *unstructured.Unstructured) bool {
+	if planned.GroupVersionKind() != secretGVK {
+		return false
+	}
+	sd, _ := planned.Object["stringData"].(map[string]any)
+	data, _ := live.Object["data"].(map[string]any)
+	for k, v := range sd {
+		v, ok := v.(string)
+		enc, has := data[k].(string)
+		if ok && has && enc != base64.StdEncoding.EncodeToString([]byte(v)) {
+			return true
 		}
 	}
 	return false

@@ -73,8 +73,12 @@ func TestFastDecidesWithoutMerging(t *testing.T) {
 // normalise) and anything in a list are not.
 func TestHoldsOther(t *testing.T) {
 	live := map[string]any{
-		"data":     map[string]any{"color": "blue", "n": int64(1), "on": true, "f": 1.5},
-		"spec":     map[string]any{"ports": []any{map[string]any{"port": int64(80)}}},
+		"data": map[string]any{"color": "blue", "n": int64(1), "on": true, "f": 1.5, "cpu": "500m", "mem": "64Mi", "b64": "YQ=="},
+		"spec": map[string]any{
+			"ports": []any{map[string]any{"port": int64(80)}},
+			"env":   []any{map[string]any{"name": "A", "value": "1"}, map[string]any{"name": "B", "value": "2"}},
+			"hosts": []any{"a", "b"},
+		},
 		"metadata": map[string]any{"name": "x"},
 	}
 	for _, tc := range []struct {
@@ -89,10 +93,46 @@ func TestHoldsOther(t *testing.T) {
 		{"a float", map[string]any{"data": map[string]any{"f": 2.5}}, true},
 		{"a field live lacks", map[string]any{"data": map[string]any{"new": "x"}, "stringData": map[string]any{"a": "b"}}, false},
 		{"another type", map[string]any{"data": map[string]any{"n": "1"}}, false},
-		{"in a list", map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(81)}}}}, false},
+		{"in a list item without a name", map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(81)}}}}, false},
+		{"in the list item of the same name", map[string]any{"spec": map[string]any{"env": []any{map[string]any{"name": "B", "value": "3"}}}}, true},
+		{"the same list item", map[string]any{"spec": map[string]any{"env": []any{map[string]any{"name": "B", "value": "2"}}}}, false},
+		{"a list item live lacks", map[string]any{"spec": map[string]any{"env": []any{map[string]any{"name": "C", "value": "2"}}}}, false},
+		{"a value live's list lacks", map[string]any{"spec": map[string]any{"hosts": []any{"a", "c"}}}, true},
+		{"live's values in another order", map[string]any{"spec": map[string]any{"hosts": []any{"b", "a"}}}, false},
+		{"a quantity in another form", map[string]any{"data": map[string]any{"cpu": "0.5", "mem": "67108864"}}, false},
+		{"another quantity", map[string]any{"data": map[string]any{"cpu": "1"}}, true},
+		{"the same bytes in other base64", map[string]any{"data": map[string]any{"b64": "YR=="}}, false},
+		{"a value of another type in a list", map[string]any{"spec": map[string]any{"hosts": []any{int64(1)}}}, false},
 		{"a map where live holds a value", map[string]any{"metadata": map[string]any{"name": map[string]any{"x": "y"}}}, false},
 	} {
 		if got := holdsOther(live, tc.planned); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestStringDataOther: a Secret whose planned stringData sets a key live's
+// data holds another value of is a sign of change; the same value, a key
+// live lacks, or another kind are not.
+func TestStringDataOther(t *testing.T) {
+	secret := func(kind string, fields map[string]any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: fields}
+		u.SetAPIVersion("v1")
+		u.SetKind(kind)
+		return u
+	}
+	live := secret("Secret", map[string]any{"data": map[string]any{"token": "c2FtZQ=="}}) // "same"
+	for _, tc := range []struct {
+		name    string
+		planned *unstructured.Unstructured
+		want    bool
+	}{
+		{"another value", secret("Secret", map[string]any{"stringData": map[string]any{"token": "other"}}), true},
+		{"the same value", secret("Secret", map[string]any{"stringData": map[string]any{"token": "same"}}), false},
+		{"a key live lacks", secret("Secret", map[string]any{"stringData": map[string]any{"new": "x"}}), false},
+		{"not a Secret", secret("ConfigMap", map[string]any{"stringData": map[string]any{"token": "other"}}), false},
+	} {
+		if got := stringDataOther(live, tc.planned); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -117,7 +117,7 @@ func (m *Merger) Apply(resource schema.GroupResource, live, planned *unstructure
 // as Apply would say, merging only where the field sets cannot tell: for
 // a diff that sends what is not unchanged to the server anyway.
 func (m *Merger) Unchanged(resource schema.GroupResource, live, planned *unstructured.Unstructured, manager string) bool {
-	if holdsOther(live.Object, planned.Object) {
+	if holdsOther(live.Object, planned.Object) || stringDataOther(live, planned) {
 		return false
 	}
 	e, applied, why := m.prepare(resource, planned)
