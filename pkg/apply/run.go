@@ -83,7 +83,7 @@ func (o *Options) diff() diff.Options {
 	// and each update of its own objects once, strictly, and undoes the
 	// run if the server rejects one.
 	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger,
-		NoCreateDryRun: !o.DryRun, NoUpdateDryRun: !o.DryRun, KeepLive: true}
+		ForWriter: !o.DryRun, KeepLive: true}
 }
 
 // runner is one Run or Destroy.

@@ -37,19 +37,15 @@ type Options struct {
 	// ReadOnly says when to compute changes client side with Merger,
 	// sending no dry run (they need patch permission).
 	ReadOnly ReadOnlyMode
-	// NoCreateDryRun plans an object that does not exist as a create
-	// without a dry run: apply's writer sends it with strict field
-	// validation and undoes the run when the server rejects it, so the
-	// success path pays one request per new object, not two. Such a
-	// change has no After and no Diff.
-	NoCreateDryRun bool
-	// NoUpdateDryRun plans an object of the stack's own that the merge
-	// cannot prove unchanged as an update without a dry run, for the same
-	// writer: it tells from the server's answer whether the object
-	// changed (its resourceVersion kept: unchanged), and undoes the run
-	// when the server rejects it. Such a change has no Before, After or
-	// Diff. Objects another inventory owns, or none, are still dry-run.
-	NoUpdateDryRun bool
+	// ForWriter plans for apply's writer: an object that does not exist,
+	// or that the stack already owns and the merge cannot prove
+	// unchanged, is a create or an update with no dry run. The writer
+	// sends it with strict field validation, tells an update the server
+	// left alone by its resourceVersion, and undoes the run when the
+	// server rejects one, so the success path pays one request per
+	// changed object, not two. Such a change has no Before, After or Diff.
+	// Objects another inventory owns, or none, are still dry-run.
+	ForWriter bool
 	// KeepLive keeps the live objects of what would change for
 	// Result.Live (apply reuses them, and puts them back if the run is
 	// undone). Every other live object is released once compared, so that

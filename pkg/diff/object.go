@@ -103,13 +103,10 @@ func (d *differ) unserved(ch Change, obj *unstructured.Unstructured, err error) 
 }
 
 // sentAsIs reports whether apply's writer sends the object with no dry
-// run before it: a create (Options.NoCreateDryRun), or an update of an
-// object the stack already owns (Options.NoUpdateDryRun).
+// run before it (Options.ForWriter): a create, or an update of an object
+// the stack already owns.
 func (d *differ) sentAsIs(stack string, live *unstructured.Unstructured) bool {
-	if live == nil {
-		return d.opts.NoCreateDryRun
-	}
-	return d.opts.NoUpdateDryRun && live.GetAnnotations()[inventory.OwningAnnotation] == inventory.ID(stack)
+	return d.opts.ForWriter && (live == nil || live.GetAnnotations()[inventory.OwningAnnotation] == inventory.ID(stack))
 }
 
 // read returns the live object, or nil when there is none. A namespace
@@ -153,7 +150,7 @@ func (d *differ) local(ch Change, live *unstructured.Unstructured, r ssa.Result)
 // dryRun server-side-applies obj as a dry run, as apply would (field
 // manager kcloud, conflicts forced), with strict field validation: an
 // unknown or duplicate field is an error, not a warning. Apply's own
-// writes are not dry-run (Options.NoCreateDryRun, NoUpdateDryRun): they
+// writes are not dry-run (Options.ForWriter): they
 // are sent the same way.
 func (d *differ) dryRun(ctx context.Context, m *meta.RESTMapping, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	data, err := obj.MarshalJSON()
