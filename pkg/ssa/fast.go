@@ -184,11 +184,8 @@ func listHoldsOther(live, planned []any) bool {
 			named := func(l any) bool { m, ok := l.(map[string]any); return ok && m["name"] == name }
 			// Only a name that one item of each list has: a list keyed by
 			// something else may hold a name twice (volumeMounts).
-			i := slices.IndexFunc(live, named)
-			if i < 0 || slices.IndexFunc(live[i+1:], named) >= 0 || count(planned, named) > 1 {
-				continue
-			}
-			if holdsOther(live[i].(map[string]any), p) {
+			i := only(live, named)
+			if i >= 0 && only(planned, named) >= 0 && holdsOther(live[i].(map[string]any), p) {
 				return true
 			}
 		case string, bool, int64, float64:
@@ -229,15 +226,14 @@ func other(live, planned any) bool {
 	return true
 }
 
-// count is how many items of list f holds for.
-func count(list []any, f func(any) bool) int {
-	n := 0
-	for _, x := range list {
-		if f(x) {
-			n++
-		}
+// only is the index of the one item of list f holds for; -1 when it holds
+// for none or for more than one.
+func only(list []any, f func(any) bool) int {
+	i := slices.IndexFunc(list, f)
+	if i < 0 || slices.ContainsFunc(list[i+1:], f) {
+		return -1
 	}
-	return n
+	return i
 }
 
 // stringDataOther reports whether a Secret's live data holds, for a key
