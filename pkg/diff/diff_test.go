@@ -470,6 +470,17 @@ func waitEstablished(t *testing.T, c *kube.Clients, name string) {
 	t.Fatalf("CRD %s not established within 30s", name)
 }
 
+// changedPlan applies base in namespace ns (stack l4-ns) and returns the
+// plan that changes its ConfigMap and its Secret and creates a ConfigMap.
+func changedPlan(t *testing.T, c *kube.Clients, ns string) *render.Result {
+	t.Helper()
+	stack := "l4-" + ns
+	applyLive(t, c, stack, objects(t, ns, base), true)
+	planned := strings.NewReplacer("color: blue", "color: green", "CANARY-s3cr3t-value", "CANARY-other-value").Replace(base)
+	objs := objects(t, ns, planned+"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-yet, namespace: NS}\ndata: {a: b}")
+	return plan(ns, render.Stack{Name: stack, Layer: "L4", Env: ns, Objects: objs})
+}
+
 // TestRunKeepsLiveObjectsOnlyWhenAsked diffs a plan against what is
 // applied: a diff releases the live objects it compared (Result.Live
 // reports none), and one asked to keep them (apply's) reports those of
@@ -478,11 +489,7 @@ func waitEstablished(t *testing.T, c *kube.Clients, name string) {
 func TestRunKeepsLiveObjectsOnlyWhenAsked(t *testing.T) {
 	c := clients(t)
 	ns := "keep-live"
-	stack := "l4-" + ns
-	applyLive(t, c, stack, objects(t, ns, base), true)
-	planned := strings.NewReplacer("color: blue", "color: green", "CANARY-s3cr3t-value", "CANARY-other-value").Replace(base)
-	objs := objects(t, ns, planned+"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-yet, namespace: NS}\ndata: {a: b}")
-	p := plan(ns, render.Stack{Name: stack, Layer: "L4", Env: ns, Objects: objs})
+	p := changedPlan(t, c, ns)
 	for _, keep := range []bool{false, true} {
 		res, err := diff.Run(context.Background(), c, p, diff.Options{KeepLive: keep})
 		if err != nil {
@@ -521,11 +528,7 @@ func TestRunKeepsLiveObjectsOnlyWhenAsked(t *testing.T) {
 func TestTextsRenderedAsDecided(t *testing.T) {
 	c := clients(t)
 	ns := "texts"
-	stack := "l4-" + ns
-	applyLive(t, c, stack, objects(t, ns, base), true)
-	planned := strings.NewReplacer("color: blue", "color: green", "CANARY-s3cr3t-value", "CANARY-other-value").Replace(base)
-	objs := objects(t, ns, planned+"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-yet, namespace: NS}\ndata: {a: b}")
-	p := plan(ns, render.Stack{Name: stack, Layer: "L4", Env: ns, Objects: objs})
+	p := changedPlan(t, c, ns)
 	texts := func(opts diff.Options) map[string]string {
 		t.Helper()
 		res, err := diff.Run(context.Background(), c, p, opts)
