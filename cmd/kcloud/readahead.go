@@ -47,7 +47,7 @@ func (l *loader) readAhead(ctx context.Context, _ []string) error {
 	go func() {
 		defer close(r.done)
 		// Discovery fills the client's cache for the diff's mappings.
-		_, _ = c.Mapper.RESTMapping(schema.GroupKind{Kind: "Namespace"}, "v1")
+		_, _ = c.Mapping(schema.GroupVersionKind{Version: "v1", Kind: "Namespace"})
 		r.crds, r.err = validate.ClusterCRDs(ctx, c.Typed)
 		defs := make([]*apiextensionsv1.CustomResourceDefinition, len(r.crds))
 		for i, crd := range r.crds {
