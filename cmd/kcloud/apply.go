@@ -104,6 +104,7 @@ removes one a killed run left. Exit 0 when done, 1 on any error.`,
 				return err
 			}
 			opts.Merger = s.merger
+			opts.Seals = s.seals()
 			if err := s.refuseOtherServer(g, "apply to"); err != nil {
 				return err
 			}

@@ -90,6 +90,7 @@ func runDiff(ctx context.Context, g *globals, f *diffFlags, dirs []string) error
 	s.warnOtherServer(g, "diffing against it")
 	opts := s.diffOptions(g)
 	opts.AllowDataLoss = f.allowDataLoss
+	opts.Seals = s.seals()
 	// Every change's text is printed: rendered as each is decided.
 	opts.Texts = f.output.value == "text" || (f.output.value == "json" && f.withDiff)
 	opts.ReadOnly = diff.ReadOnlyIfForbidden

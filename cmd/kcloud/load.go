@@ -19,6 +19,7 @@ import (
 	"kcloud.dev/kcloud/pkg/plancheck"
 	"kcloud.dev/kcloud/pkg/printer"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
 	"kcloud.dev/kcloud/pkg/secret"
 	"kcloud.dev/kcloud/pkg/spec"
 	"kcloud.dev/kcloud/pkg/ssa"
@@ -207,6 +208,10 @@ func (g *globals) decrypt(src []byte) ([]byte, error) {
 	g.red.AddValues(vals...)
 	return plain, err
 }
+
+// seals are the seals of the session's cluster (pkg/seal), in the user's
+// cache directory; nil when it has none.
+func (s *session) seals() *seal.Memo { return seal.New(s.c.Host) }
 
 // connect builds the clients of an online load. For vet, naming a cluster
 // that cannot be reached is a usage problem: vet is an offline command.

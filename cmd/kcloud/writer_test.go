@@ -26,8 +26,9 @@ type requestCounts struct {
 	mu                                            sync.Mutex
 	applies, dryRuns, inventory, lock, other, all int
 	writes                                        []string
-	// reads are the GETs and LISTs, by path.
-	reads []string
+	// reads are the GETs and LISTs, by path; full are those that asked for
+	// whole objects, not their metadata only.
+	reads, full []string
 }
 
 // count observes every request through p until the test ends.
@@ -41,6 +42,9 @@ func (c *requestCounts) count(t *testing.T, p *testenv.FaultProxy) {
 			c.writes = append(c.writes, r.Method+" "+r.URL.Path)
 		} else {
 			c.reads = append(c.reads, verb+" "+r.URL.Path)
+			if !strings.Contains(r.Header.Get("Accept"), "as=PartialObjectMetadata") {
+				c.full = append(c.full, verb+" "+r.URL.Path)
+			}
 		}
 		switch {
 		case testenv.IsDryRun(r):

@@ -22,6 +22,9 @@
 // or a chart is planned again just before it is applied. A stack with no
 // change whose inventory lists exactly what it renders writes nothing: a
 // no-op apply costs what a diff costs. Unchanged objects are never sent.
+// With Options.Seals, what the writer wrote is sealed at the states the
+// server answered with (pkg/seal), unless admission may mutate it: the
+// next diff of the same plan reads only those objects' metadata.
 //
 // Charts' hooks are taken out of the plan and run around their chart
 // (pre-install/pre-upgrade before it, post-install/post-upgrade once it is

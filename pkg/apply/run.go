@@ -19,6 +19,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
 	"kcloud.dev/kcloud/pkg/ssa"
 )
 
@@ -57,6 +58,10 @@ type Options struct {
 	Workers int
 	// Merger proves objects unchanged on the client (see diff.Options).
 	Merger *ssa.Merger
+	// Seals, when set, are the seals of this cluster (pkg/seal): the diff
+	// takes a stack whose seal holds as unchanged, and a stack the writer
+	// wrote is sealed at the states the server answered with.
+	Seals *seal.Memo
 }
 
 func (o *Options) defaults(plan *render.Result) error {
@@ -83,7 +88,7 @@ func (o *Options) diff() diff.Options {
 	// and each update of its own objects once, strictly, and undoes the
 	// run if the server rejects one.
 	return diff.Options{AllowDataLoss: o.AllowDataLoss, Redactor: o.Redactor, Workers: o.Workers, Merger: o.Merger,
-		ForWriter: !o.DryRun, KeepLive: true}
+		ForWriter: !o.DryRun, KeepLive: true, Seals: o.Seals}
 }
 
 // runner is one Run or Destroy.
@@ -111,6 +116,9 @@ type runner struct {
 	live   map[change.Ref]*unstructured.Unstructured
 	before map[string][]change.Ref
 	undo   undoLog
+	// written are the states (seal.Of) of the objects the writer wrote,
+	// as the server answered: ref → string.
+	written sync.Map
 	// emitMu serializes events: the writer's workers emit concurrently.
 	emitMu sync.Mutex
 }

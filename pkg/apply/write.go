@@ -21,6 +21,7 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
 )
 
 // crdPollInterval is how often the writer looks whether the CRDs of a wave
@@ -77,7 +78,48 @@ func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.
 			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: it.ref, Op: OpWait, Outcome: Current})
 		}
 	}
+	r.seal(s, changes)
 	return nil
+}
+
+// seal stores the seals of a stack the writer wrote: what it sent at the
+// states the server answered with, what it kept at the states the diff
+// found them in. Not of an object admission may change as it is written
+// (writing it again may change it again), nor on a dry run; a seal that
+// cannot be stored only costs the next run its shortcut.
+func (r *runner) seal(s render.Stack, changes []diff.Change) {
+	if r.opts.Seals == nil || r.opts.Merger == nil || r.opts.DryRun {
+		return
+	}
+	kept := make(map[change.Ref]string, len(changes))
+	for _, ch := range changes {
+		if ch.Action == change.Unchanged && ch.Conflict == change.NoConflict {
+			kept[ch.Ref] = ch.State
+		}
+	}
+	out := seal.Seals{}
+	for _, o := range s.Objects {
+		m, err := r.c.Mapping(o.GroupVersionKind())
+		if err != nil {
+			continue
+		}
+		ref := change.RefOf(o.Unstructured)
+		if ref.Namespace == "" && m.Scope.Name() == meta.RESTScopeNameNamespace {
+			ref.Namespace = metav1.NamespaceDefault
+		}
+		state := kept[ref]
+		if v, ok := r.written.Load(ref); ok {
+			state = ""
+			if !r.opts.Merger.Mutated(m.Resource.GroupResource(), m.GroupVersionKind.GroupKind()) {
+				state = v.(string)
+			}
+		}
+		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured)
+		if state != "" && plan != "" && err == nil {
+			out[seal.Key(ref)] = seal.Entry{Plan: plan, State: state}
+		}
+	}
+	_ = r.opts.Seals.Store(s.Name, out)
 }
 
 // items are what the writer sends of a stack — what the plan creates or
@@ -216,7 +258,8 @@ func rejected(err error) bool {
 
 // send server-side-applies one object: field manager kcloud, conflicts
 // forced, strict field validation (an unknown or duplicate field is an
-// error, not a warning). Of the answer only the resourceVersion is kept.
+// error, not a warning). Of the answer only the resourceVersion is kept,
+// and the state it seals (written).
 func (r *runner) send(ctx context.Context, stack string, it item) (version string, err error) {
 	data, err := applyBody(it.obj.Unstructured, it.ref.Namespace, inventory.ID(stack))
 	if err != nil {
@@ -234,6 +277,7 @@ func (r *runner) send(ctx context.Context, stack string, it item) (version strin
 	if err != nil {
 		return "", err
 	}
+	r.written.Store(it.ref, seal.Of(out))
 	return out.GetResourceVersion(), nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/redact"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
 	"kcloud.dev/kcloud/pkg/ssa"
 )
 
@@ -51,6 +52,10 @@ type Options struct {
 	// undone). Every other live object is released once compared, so that
 	// a large diff does not hold the cluster's objects beside the plan's.
 	KeepLive bool
+	// Seals, when set, are the seals of this cluster (pkg/seal): an object
+	// whose seal holds is unchanged with only its metadata read, and the
+	// objects the diff finds unchanged are sealed.
+	Seals *seal.Memo
 	// Texts renders each change's unified diff (Change.Diff) as soon as
 	// the change is decided, in the diff's workers, and drops its Before
 	// and After: for a caller that prints every change's text (kcloud diff
@@ -154,11 +159,16 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 		out   *Change
 	}
 	var jobs []job
+	seals := d.sealed(ctx, stacks)
 	changes := make([][]Change, len(stacks))
 	for i, s := range stacks {
 		res.Stacks = append(res.Stacks, s.Name)
 		changes[i] = make([]Change, len(s.Objects))
 		for j, o := range s.Objects {
+			if ch, ok := seals[i].holds(j); ok {
+				changes[i][j] = ch // unchanged, as its seal says
+				continue
+			}
 			jobs = append(jobs, job{stack: s.Name, obj: o, out: &changes[i][j]})
 			d.expect(o.Unstructured)
 		}
@@ -188,6 +198,7 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 		}
 		res.Inventories[s.Name] = Inventory{Objects: ids, Found: found}
 		prunes[i] = d.prunes(ctx, s.Name, unrendered(ids, s))
+		d.reseal(s, changes[i], seals[i])
 	}
 	var orphaned []Change
 	if orphans {

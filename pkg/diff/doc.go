@@ -7,6 +7,11 @@
 // creates, or an object in a namespace the plan creates, is a create even
 // when another stack creates them.
 //
+// With Options.Seals, an object whose seal holds (pkg/seal: the same
+// digest, still at the sealed UID and resourceVersion, as its metadata
+// says) is unchanged without being read in full; the objects the diff
+// finds unchanged are sealed.
+//
 // Whether an object changes is decided on the objects; the text of its
 // unified diff is rendered only when asked for (Change.Text), so apply and
 // -o json never pay for it.
@@ -24,4 +29,5 @@
 //   - offline.go: Compare: two renders, offline (diff --against)
 //   - prune.go: the prune preview
 //   - result.go: Change, Inventory, Result: what Run returns
+//   - sealed.go: objects whose seal holds (metadata read only); sealing what the diff found unchanged
 package diff

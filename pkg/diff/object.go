@@ -16,6 +16,7 @@ import (
 	"kcloud.dev/kcloud/pkg/inventory"
 	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
 	"kcloud.dev/kcloud/pkg/ssa"
 )
 
@@ -46,7 +47,12 @@ func (d *differ) object(ctx context.Context, stack string, o render.Object) (ch 
 	if err != nil {
 		return ch, fmt.Errorf("%s: read live object: %w", ch.Ref, err)
 	}
-	defer func() { d.saw(ch, live) }()
+	defer func() {
+		d.saw(ch, live)
+		if live != nil && ch.Action == change.Unchanged {
+			ch.State = seal.Of(live)
+		}
+	}()
 	switch {
 	case live != nil && d.readOnly.Load():
 		return d.local(ch, live, d.opts.Merger.Apply(m.Resource.GroupResource(), live, obj, kube.FieldManager))

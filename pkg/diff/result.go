@@ -37,6 +37,9 @@ type Change struct {
 	// no dry run (a read-only diff): the server's defaulting and admission
 	// are not in it.
 	ClientSide bool
+	// State is the live object's UID and resourceVersion (seal.Of) when
+	// it is Unchanged: what a seal of its stack pins.
+	State string
 	// Before and After are the normalised, masked live and planned
 	// objects; nil when absent, and when Options.Texts rendered Diff.
 	Before, After *unstructured.Unstructured

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -60,9 +61,11 @@ type Clients struct {
 	// Config has client-side throttling off.
 	Config *rest.Config
 	// Host is the API server's URL, for messages.
-	Host      string
-	Dynamic   dynamic.Interface
-	Typed     kubernetes.Interface
+	Host    string
+	Dynamic dynamic.Interface
+	Typed   kubernetes.Interface
+	// Metadata reads objects' metadata only (protobuf where served).
+	Metadata  metadata.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	// Mapper is reset when a plan creates CRDs.
 	Mapper meta.ResettableRESTMapper
@@ -142,12 +145,17 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
 	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client for %s: %w", cfg.Host, err)
+	}
 	getter := &clientGetter{cfg: cfg, disco: cached, mapper: mapper, loader: loader}
 	return &Clients{
 		Config:    cfg,
 		Host:      cfg.Host,
 		Dynamic:   dyn,
 		Typed:     typed,
+		Metadata:  md,
 		Discovery: cached,
 		Mapper:    mapper,
 		Factory:   cmdutil.NewFactory(getter),

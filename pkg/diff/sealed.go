@@ -1,0 +1,166 @@
+package diff
+
+import (
+	"context"
+	"maps"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
+)
+
+// sealing is what the seals of one stack say (Options.Seals).
+type sealing struct {
+	// had are the stack's seals as loaded.
+	had seal.Seals
+	// plans are each object's digest (seal.Plan); nil when the stack had
+	// no seals.
+	plans []string
+	// changes are Unchanged where the object's seal holds, zero elsewhere
+	// (nil: none holds).
+	changes []Change
+}
+
+// sealed reads what the seals of each stack say: an object whose digest
+// is the one sealed and that is still at the sealed UID and
+// resourceVersion (its metadata read) is unchanged; every other object is
+// diffed as it would be without seals.
+func (d *differ) sealed(ctx context.Context, stacks []render.Stack) []sealing {
+	out := make([]sealing, len(stacks))
+	if d.opts.Seals == nil {
+		return out
+	}
+	kube.Parallel(ctx, d.opts.Workers, len(stacks), func(i int) {
+		out[i] = d.sealStack(ctx, stacks[i])
+	})
+	return out
+}
+
+// readPlace is one resource in one namespace.
+type readPlace struct {
+	gvr schema.GroupVersionResource
+	ns  string
+}
+
+func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
+	sg := sealing{had: d.opts.Seals.Load(s.Name)}
+	if len(sg.had) == 0 {
+		return sg
+	}
+	sg.plans = make([]string, len(s.Objects))
+	sg.changes = make([]Change, len(s.Objects))
+	// The digests on every worker; each object's mapping once per kind.
+	mappings := map[schema.GroupVersionKind]*meta.RESTMapping{}
+	for _, o := range s.Objects {
+		gvk := o.GroupVersionKind()
+		if _, ok := mappings[gvk]; !ok {
+			mappings[gvk], _ = d.c.Mapping(gvk)
+		}
+	}
+	at := make([]readPlace, len(s.Objects))
+	kube.Parallel(ctx, d.opts.Workers, len(s.Objects), func(j int) {
+		o := s.Objects[j]
+		gvk := o.GroupVersionKind()
+		m := mappings[gvk]
+		plan, err := d.opts.Seals.Plan(s.Name, o.Unstructured)
+		if m == nil || err != nil || plan == "" {
+			return
+		}
+		sg.plans[j] = plan
+		ref := change.RefOf(o.Unstructured)
+		ref.Namespace = namespaceOf(m, o.Unstructured)
+		if e, ok := sg.had[seal.Key(ref)]; ok && e.Plan == plan {
+			sg.changes[j] = Change{Stack: s.Name, Ref: ref, Version: gvk.Version, Component: o.Component, State: e.State}
+			at[j] = readPlace{m.Resource, ref.Namespace}
+		}
+	})
+	places := map[readPlace][]int{}
+	for j, ch := range sg.changes {
+		if ch.State != "" {
+			places[at[j]] = append(places[at[j]], j)
+		}
+	}
+	for p, idx := range places {
+		names := make([]string, len(idx))
+		for i, j := range idx {
+			names[i] = sg.changes[j].Ref.Name
+		}
+		states, err := d.states(ctx, p, names)
+		for _, j := range idx {
+			if err == nil && states[sg.changes[j].Ref.Name] == sg.changes[j].State {
+				sg.changes[j].Action = change.Unchanged
+			} else {
+				sg.changes[j] = Change{}
+			}
+		}
+	}
+	return sg
+}
+
+// holds returns the change of object j when its seal holds.
+func (sg sealing) holds(j int) (Change, bool) {
+	if sg.changes == nil || sg.changes[j].Action != change.Unchanged {
+		return Change{}, false
+	}
+	return sg.changes[j], true
+}
+
+// states reads the metadata of the named objects of one place: their
+// states by name (seal.Of), absent for an object that does not exist.
+// Many are listed, few are read one by one.
+func (d *differ) states(ctx context.Context, p readPlace, names []string) (map[string]string, error) {
+	ri := d.c.Metadata.Resource(p.gvr).Namespace(p.ns)
+	out := make(map[string]string, len(names))
+	if len(names) < kube.ListThreshold {
+		for _, name := range names {
+			o, err := ri.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return nil, err // a missing object too: the place is diffed
+			}
+			out[name] = seal.Of(o)
+		}
+		return out, nil
+	}
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		out[list.Items[i].Name] = seal.Of(&list.Items[i])
+	}
+	return out, nil
+}
+
+// reseal stores the seals of a stack's objects the diff found unchanged,
+// at the states it found them in; what changes is left out. A diff
+// computed on the client (read-only) seals nothing: the server's
+// admission is not in it.
+func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
+	if d.opts.Seals == nil || d.readOnly.Load() {
+		return
+	}
+	out := seal.Seals{}
+	for j, ch := range changes {
+		if ch.Action != change.Unchanged || ch.State == "" || ch.Conflict != change.NoConflict || ch.Reattach {
+			continue
+		}
+		var plan string
+		if sg.plans != nil {
+			plan = sg.plans[j]
+		} else {
+			plan, _ = d.opts.Seals.Plan(s.Name, s.Objects[j].Unstructured)
+		}
+		if plan == "" {
+			continue // no key: no seals
+		}
+		out[seal.Key(ch.Ref)] = seal.Entry{Plan: plan, State: ch.State}
+	}
+	if !maps.Equal(out, sg.had) {
+		_ = d.opts.Seals.Store(s.Name, out) // only ever a shortcut
+	}
+}
