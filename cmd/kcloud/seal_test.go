@@ -21,8 +21,9 @@ type sealRun struct {
 // TestSealedStacks: after an apply, a diff or an apply of the same plan
 // reads only the metadata of the environment's objects (their seals hold)
 // and finds nothing to change; an object written or deleted since is read
-// in full and shown — it alone —, as is every object of another plan; the
-// objects a diff finds unchanged are sealed again. The seals are files of
+// in full and shown — it alone —, as is every object of another plan
+// (which leaves the applied plan's seals as they were); the objects a
+// diff finds unchanged are sealed again. The seals are files of
 // the user's cache directory: without them every object is read in full,
 // as before.
 func TestSealedStacks(t *testing.T) {
@@ -121,8 +122,10 @@ func TestSealedStacks(t *testing.T) {
 		t.Fatalf("apply recreating cm-005: exit %d\n%s", r.code, r.out)
 	}
 
-	// Another plan: every ConfigMap changes.
+	// Another plan: every ConfigMap changes. Their seals stay: the
+	// applied plan is still sealed.
 	unsealed("diff of another plan", run("diff", v2), "cm-000", "cm-011", "v2")
+	sealed("diff of the applied plan after another's", run("diff", v1), 0)
 
 	// Without the seals every object is read in full; the diff, finding
 	// nothing to change, seals the stacks again.

@@ -229,20 +229,28 @@ func unrendered(inv []change.Ref, s render.Stack) []change.Ref {
 
 // orphans previews the pruning of selected stacks the plan does not render.
 func (d *differ) orphans(ctx context.Context, res *Result) []Change {
-	invs, err := inventory.List(ctx, d.c.Typed)
+	stacks, err := inventory.Stacks(ctx, d.c.Metadata)
 	if err != nil {
 		d.fail(err)
 		return nil
 	}
 	var out []Change
-	for _, inv := range invs {
-		if _, rendered := res.Inventories[inv.Name]; rendered || !d.plan.Selection.Match(inv.Name) {
+	for _, stack := range stacks {
+		if _, rendered := res.Inventories[stack]; rendered || !d.plan.Selection.Match(stack) {
 			continue
 		}
-		res.Stacks = append(res.Stacks, inv.Name)
-		res.Orphans = append(res.Orphans, inv.Name)
-		res.Inventories[inv.Name] = Inventory{Objects: inv.Objects, Found: true}
-		out = append(out, orphaned(d.prunes(ctx, inv.Name, inv.Objects))...)
+		ids, found, err := inventory.Get(ctx, d.c.Typed, stack)
+		if err != nil {
+			d.fail(err)
+			continue
+		}
+		if !found {
+			continue // deleted since it was listed
+		}
+		res.Stacks = append(res.Stacks, stack)
+		res.Orphans = append(res.Orphans, stack)
+		res.Inventories[stack] = Inventory{Objects: ids, Found: true}
+		out = append(out, orphaned(d.prunes(ctx, stack, ids))...)
 	}
 	return out
 }

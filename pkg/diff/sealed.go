@@ -137,15 +137,21 @@ func (d *differ) states(ctx context.Context, p readPlace, names []string) (map[s
 }
 
 // reseal stores the seals of a stack's objects the diff found unchanged,
-// at the states it found them in; what changes is left out. A diff
-// computed on the client (read-only) seals nothing: the server's
-// admission is not in it.
+// at the states it found them in. An object that changes keeps the seal
+// it had (true still of the plan it was made for, which a later run may
+// bring back); one the stack no longer renders loses its. A diff computed
+// on the client (read-only) seals nothing: the server's admission is not
+// in it.
 func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
 	if d.opts.Seals == nil || d.readOnly.Load() {
 		return
 	}
-	out := seal.Seals{}
+	out := make(seal.Seals, len(changes))
 	for j, ch := range changes {
+		key := seal.Key(ch.Ref)
+		if e, ok := sg.had[key]; ok {
+			out[key] = e
+		}
 		if ch.Action != change.Unchanged || ch.State == "" || ch.Conflict != change.NoConflict || ch.Reattach {
 			continue
 		}
@@ -155,10 +161,9 @@ func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
 		} else {
 			plan, _ = d.opts.Seals.Plan(s.Name, s.Objects[j].Unstructured)
 		}
-		if plan == "" {
-			continue // no key: no seals
+		if plan != "" {
+			out[key] = seal.Entry{Plan: plan, State: ch.State}
 		}
-		out[seal.Key(ch.Ref)] = seal.Entry{Plan: plan, State: ch.State}
 	}
 	if !maps.Equal(out, sg.had) {
 		_ = d.opts.Seals.Store(s.Name, out) // only ever a shortcut

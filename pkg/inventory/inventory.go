@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sort"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"sigs.k8s.io/cli-utils/pkg/common"
 	cliinv "sigs.k8s.io/cli-utils/pkg/inventory"
 	"sigs.k8s.io/cli-utils/pkg/object"
@@ -108,6 +110,26 @@ func List(ctx context.Context, c kubernetes.Interface) ([]Stack, error) {
 		out = append(out, Stack{Name: stack, Objects: objs})
 	}
 	sort.Slice(out, func(i, j int) bool { return render.StackLess(out[i].Name, out[j].Name) })
+	return out, nil
+}
+
+// Stacks returns the stacks that have an inventory in the cluster, in
+// apply order, from the inventories' metadata only: what they list is
+// read with Get, for the stacks that need it.
+func Stacks(ctx context.Context, c metadata.Interface) ([]string, error) {
+	list, err := c.Resource(corev1.SchemeGroupVersion.WithResource("configmaps")).Namespace(Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: ManagedByLabel + "=" + ManagedBy + "," + StackLabel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list inventories: %w", err)
+	}
+	var out []string
+	for _, cm := range list.Items {
+		if stack := cm.Labels[StackLabel]; cm.Name == Name(stack) {
+			out = append(out, stack)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return render.StackLess(out[i], out[j]) })
 	return out, nil
 }
 
