@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -136,4 +137,57 @@ func TestSealedStacks(t *testing.T) {
 		t.Errorf("diff without seals: exit %d, %d full reads; want 0 and the objects read\n%s", r.code, len(r.full), r.out)
 	}
 	sealed("diff after a diff sealed the stacks", run("diff", v1), 0)
+}
+
+// TestSealsYieldToMutatingAdmission: a seal says that applying an object
+// as it was changed nothing then; once a mutating webhook matches its
+// kind, applying it may change it, so the object is diffed (read in full,
+// dry-run) although its seal would still hold.
+func TestSealsYieldToMutatingAdmission(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	p, kc := proxyFor(t)
+	env := uniqueEnv("sealhook")
+	dir := writeTree(t, map[string]string{"cluster.yaml": clusterYAML(env), "web.yaml": component("web", "L4", env, configMaps(10, "v"))})
+	// run returns the dry runs sent and whether the ConfigMaps were listed
+	// in full.
+	run := func(args ...string) (dryRuns int, listed bool) {
+		t.Helper()
+		var c requestCounts
+		c.count(t, p)
+		code, stdout, stderr := kcloud(t, append(args, dir, "--env", env, "--kubeconfig", kc, "--context", "proxy", "--log-level", "warn")...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", args[0], code, stdout, stderr)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.dryRuns, slices.ContainsFunc(c.full, func(r string) bool { return strings.HasSuffix(r, "/namespaces/apps-"+env+"/configmaps") })
+	}
+	run("apply", "--wait=false")
+	if _, listed := run("diff"); listed {
+		t.Fatal("the ConfigMaps were listed in full although sealed")
+	}
+	// Nothing answers at the webhook's address: failurePolicy Ignore lets
+	// every request through, as a webhook that changes nothing would.
+	ignore, none := admissionv1.Ignore, admissionv1.SideEffectClassNone
+	url := "https://127.0.0.1:1/mutate"
+	hook := &admissionv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "kcloud-test-" + env},
+		Webhooks: []admissionv1.MutatingWebhook{{
+			Name: "configmaps.kcloud.test", ClientConfig: admissionv1.WebhookClientConfig{URL: &url},
+			Rules: []admissionv1.RuleWithOperations{{
+				Operations: []admissionv1.OperationType{admissionv1.Update},
+				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+			}},
+			FailurePolicy: &ignore, SideEffects: &none, AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	hooks := typed(t).AdmissionregistrationV1().MutatingWebhookConfigurations()
+	if _, err := hooks.Create(context.Background(), hook, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = hooks.Delete(context.Background(), hook.Name, metav1.DeleteOptions{}) })
+	if dryRuns, listed := run("diff"); !listed || dryRuns < 10 {
+		t.Errorf("with a mutating webhook on ConfigMaps: listed in full %v, %d dry runs; want the ConfigMaps read and dry-run", listed, dryRuns)
+	}
 }

@@ -51,6 +51,7 @@
 //   - protect.go: detach annotations before pruning; reattaching detached objects
 //   - prune.go: a written stack's prunes through cli-utils
 //   - run.go: Options, Run, the lock, the prune guards
+//   - seal.go: sealing what the writer wrote (pkg/seal)
 //   - stack.go: planning and applying one stack
 //   - summary.go: each stack's Summary, derived from its Events
 //   - translate.go: cli-utils events into Events

@@ -59,7 +59,7 @@ type Options struct {
 	// Merger proves objects unchanged on the client (see diff.Options).
 	Merger *ssa.Merger
 	// Seals, when set, are the seals of this cluster (pkg/seal): the diff
-	// takes a stack whose seal holds as unchanged, and a stack the writer
+	// takes an object whose seal holds as unchanged, and what the writer
 	// wrote is sealed at the states the server answered with.
 	Seals *seal.Memo
 }

@@ -78,53 +78,8 @@ func (r *runner) writeStack(ctx context.Context, s render.Stack, changes []diff.
 			r.emit(Event{Type: ObjectEvent, Stack: s.Name, Object: it.ref, Op: OpWait, Outcome: Current})
 		}
 	}
-	r.seal(s, changes)
+	r.seal(ctx, s, changes)
 	return nil
-}
-
-// seal stores the seals of a stack the writer wrote: what it sent at the
-// states the server answered with, what it kept at the states the diff
-// found them in; the seals of what the stack no longer renders are
-// dropped. Not of an object admission may change as it is written
-// (writing it again may change it again), nor on a dry run; a seal that
-// cannot be stored only costs the next run its shortcut.
-func (r *runner) seal(s render.Stack, changes []diff.Change) {
-	if r.opts.Seals == nil || r.opts.Merger == nil || r.opts.DryRun {
-		return
-	}
-	had := r.opts.Seals.Load(s.Name)
-	kept := make(map[change.Ref]string, len(changes))
-	for _, ch := range changes {
-		if ch.Action == change.Unchanged && ch.Conflict == change.NoConflict {
-			kept[ch.Ref] = ch.State
-		}
-	}
-	out := seal.Seals{}
-	for _, o := range s.Objects {
-		m, err := r.c.Mapping(o.GroupVersionKind())
-		if err != nil {
-			continue
-		}
-		ref := change.RefOf(o.Unstructured)
-		if ref.Namespace == "" && m.Scope.Name() == meta.RESTScopeNameNamespace {
-			ref.Namespace = metav1.NamespaceDefault
-		}
-		key := seal.Key(ref)
-		state := kept[ref]
-		if v, ok := r.written.Load(ref); ok {
-			state = ""
-			if !r.opts.Merger.Mutated(m.Resource.GroupResource(), m.GroupVersionKind.GroupKind()) {
-				state = v.(string)
-			}
-		} else if e, ok := had[key]; ok {
-			out[key] = e // not written: its seal is as true as it was
-		}
-		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured)
-		if state != "" && plan != "" && err == nil {
-			out[key] = seal.Entry{Plan: plan, State: state}
-		}
-	}
-	_ = r.opts.Seals.Store(s.Name, out)
 }
 
 // items are what the writer sends of a stack — what the plan creates or

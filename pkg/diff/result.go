@@ -38,7 +38,7 @@ type Change struct {
 	// are not in it.
 	ClientSide bool
 	// State is the live object's UID and resourceVersion (seal.Of) when
-	// it is Unchanged: what a seal of its stack pins.
+	// it is Unchanged: what its seal pins.
 	State string
 	// Before and After are the normalised, masked live and planned
 	// objects; nil when absent, and when Options.Texts rendered Diff.

@@ -54,29 +54,31 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 	}
 	sg.plans = make([]string, len(s.Objects))
 	sg.changes = make([]Change, len(s.Objects))
-	// The digests on every worker; each object's mapping once per kind.
-	mappings := map[schema.GroupVersionKind]*meta.RESTMapping{}
+	// The digests on every worker; what is known of each kind, once.
+	kinds := map[schema.GroupVersionKind]*sealKind{}
 	for _, o := range s.Objects {
-		gvk := o.GroupVersionKind()
-		if _, ok := mappings[gvk]; !ok {
-			mappings[gvk], _ = d.c.Mapping(gvk)
+		if gvk := o.GroupVersionKind(); kinds[gvk] == nil {
+			kinds[gvk] = d.sealKind(gvk)
 		}
 	}
 	at := make([]readPlace, len(s.Objects))
 	kube.Parallel(ctx, d.opts.Workers, len(s.Objects), func(j int) {
 		o := s.Objects[j]
 		gvk := o.GroupVersionKind()
-		m := mappings[gvk]
-		plan, err := d.opts.Seals.Plan(s.Name, o.Unstructured)
-		if m == nil || err != nil || plan == "" {
+		k := kinds[gvk]
+		if k.types == "" {
+			return
+		}
+		plan, err := d.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
+		if err != nil || plan == "" {
 			return
 		}
 		sg.plans[j] = plan
 		ref := change.RefOf(o.Unstructured)
-		ref.Namespace = namespaceOf(m, o.Unstructured)
+		ref.Namespace = namespaceOf(k.mapping, o.Unstructured)
 		if e, ok := sg.had[seal.Key(ref)]; ok && e.Plan == plan {
 			sg.changes[j] = Change{Stack: s.Name, Ref: ref, Version: gvk.Version, Component: o.Component, State: e.State}
-			at[j] = readPlace{m.Resource, ref.Namespace}
+			at[j] = readPlace{k.mapping.Resource, ref.Namespace}
 		}
 	})
 	places := map[readPlace][]int{}
@@ -100,6 +102,28 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 		}
 	}
 	return sg
+}
+
+// sealKind is what sealing needs to know of a kind.
+type sealKind struct {
+	mapping *meta.RESTMapping
+	// types names the types the server applies the kind with
+	// (ssa.Merger.Types); "" when an object of the kind is not sealed: the
+	// types are unknown, or admission may change it as it is written (a
+	// seal made before a mutating webhook came would hide what it does).
+	types string
+}
+
+func (d *differ) sealKind(gvk schema.GroupVersionKind) *sealKind {
+	m, err := d.c.Mapping(gvk)
+	if err != nil {
+		return &sealKind{}
+	}
+	k := &sealKind{mapping: m}
+	if !d.opts.Merger.Mutated(m.Resource.GroupResource(), gvk.GroupKind()) {
+		k.types = d.opts.Merger.Types(gvk)
+	}
+	return k
 }
 
 // holds returns the change of object j when its seal holds.
@@ -158,8 +182,8 @@ func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
 		var plan string
 		if sg.plans != nil {
 			plan = sg.plans[j]
-		} else {
-			plan, _ = d.opts.Seals.Plan(s.Name, s.Objects[j].Unstructured)
+		} else if k := d.sealKind(s.Objects[j].GroupVersionKind()); k.types != "" {
+			plan, _ = d.opts.Seals.Plan(s.Name, s.Objects[j].Unstructured, k.types)
 		}
 		if plan != "" {
 			out[key] = seal.Entry{Plan: plan, State: ch.State}

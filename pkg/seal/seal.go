@@ -45,14 +45,16 @@ func Key(r change.Ref) string {
 	return r.GroupKind.Group + "/" + r.GroupKind.Kind + "/" + r.Namespace + "/" + r.Name
 }
 
-// Plan digests what kcloud sends for obj in stack: the object as JSON,
-// the stack's name (its inventory, the owning annotation kcloud adds) and
-// the build of kcloud that sends it, keyed with the memo's key (an object
-// may hold secret values: unkeyed, its digest would let whoever reads the
-// seal files test guesses of them). "" when the memo has no key.
-func (m *Memo) Plan(stack string, obj *unstructured.Unstructured) (string, error) {
+// Plan digests what kcloud sends for obj in stack — the object as JSON,
+// the stack's name (its inventory, the owning annotation kcloud adds), the
+// build of kcloud that sends it — and the types the server applies it
+// with (ssa.Merger.Types: a CRD's schema may change), keyed with the
+// memo's key (an object may hold secret values: unkeyed, its digest would
+// let whoever reads the seal files test guesses of them). "" when the
+// memo has no key or the types are not known.
+func (m *Memo) Plan(stack string, obj *unstructured.Unstructured, types string) (string, error) {
 	key := m.key()
-	if key == nil {
+	if key == nil || types == "" {
 		return "", nil
 	}
 	js, err := json.Marshal(obj.Object)
@@ -60,7 +62,7 @@ func (m *Memo) Plan(stack string, obj *unstructured.Unstructured) (string, error
 		return "", err
 	}
 	h := hmac.New(sha256.New, key)
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", format, build, stack)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", format, build, stack, types)
 	h.Write(js)
 	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }

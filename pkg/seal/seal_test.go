@@ -26,13 +26,14 @@ func memo(t *testing.T) *seal.Memo {
 }
 
 // TestPlanDigestsWhatIsSent: the digest changes with any value of the
-// object and with its stack (the inventory kcloud writes into it), and
-// only with them.
+// object, with its stack (the inventory kcloud writes into it) and with
+// the types the server applies it with (a CRD's schema), and only with
+// them.
 func TestPlanDigestsWhatIsSent(t *testing.T) {
 	m := memo(t)
 	digest := func(stack string, o *unstructured.Unstructured) string {
 		t.Helper()
-		d, err := m.Plan(stack, o)
+		d, err := m.Plan(stack, o, "builtin")
 		if err != nil || d == "" {
 			t.Fatalf("digest %q, %v", d, err)
 		}
@@ -46,7 +47,19 @@ func TestPlanDigestsWhatIsSent(t *testing.T) {
 	secret.SetKind("Secret")
 	labelled := configMap("a", "1")
 	labelled.SetLabels(map[string]string{"x": "y"})
+	crd := func(rv string) string {
+		t.Helper()
+		d, err := m.Plan("l4-prod", configMap("a", "1"), "crd uid/"+rv)
+		if err != nil || d == "" {
+			t.Fatalf("digest %q, %v", d, err)
+		}
+		return d
+	}
+	if crd("1") == crd("2") {
+		t.Error("the CRD changed, the digest did not")
+	}
 	for name, d := range map[string]string{
+		"the types": crd("1"),
 		"a value":   digest("l4-prod", configMap("a", "2")),
 		"the name":  digest("l4-prod", configMap("b", "1")),
 		"the kind":  digest("l4-prod", secret),
@@ -67,13 +80,13 @@ func TestPlanIsKeyed(t *testing.T) {
 	m, other := memo(t), memo(t)
 	secret := configMap("db", "hunter2")
 	secret.SetKind("Secret")
-	a, _ := m.Plan("l4-prod", secret)
-	b, _ := other.Plan("l4-prod", secret)
+	a, _ := m.Plan("l4-prod", secret, "builtin")
+	b, _ := other.Plan("l4-prod", secret, "builtin")
 	if a == "" || a == b {
 		t.Errorf("two keys digest the same object as %q and %q", a, b)
 	}
 	again := &seal.Memo{Dir: m.Dir, Server: m.Server, KeyFile: m.KeyFile}
-	if c, _ := again.Plan("l4-prod", secret); c != a {
+	if c, _ := again.Plan("l4-prod", secret, "builtin"); c != a {
 		t.Errorf("the key was not kept: %q, then %q", a, c)
 	}
 	fi, err := os.Stat(m.KeyFile)
@@ -86,8 +99,11 @@ func TestPlanIsKeyed(t *testing.T) {
 	if strings.HasPrefix(m.KeyFile, m.Dir) {
 		t.Errorf("the key %s is in the seal directory %s", m.KeyFile, m.Dir)
 	}
-	if d, err := (&seal.Memo{Dir: m.Dir}).Plan("l4-prod", secret); d != "" || err != nil {
+	if d, err := (&seal.Memo{Dir: m.Dir}).Plan("l4-prod", secret, "builtin"); d != "" || err != nil {
 		t.Errorf("a memo with no key digests as %q (%v)", d, err)
+	}
+	if d, err := m.Plan("l4-prod", secret, ""); d != "" || err != nil {
+		t.Errorf("an object of unknown types digests as %q (%v)", d, err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
@@ -35,3 +36,22 @@ func Prepare() { go builtins() }
 // core API groups, apiextensions-apiserver's for CustomResourceDefinition.
 // Each parses its schema on first use only.
 func Builtins() []Builtin { return builtins() }
+
+// Types names the types the server applies objects of gvk with: its
+// built-in types, or the CRD as the Merger read it (UID and
+// resourceVersion, which change with its schema); "" when the Merger does
+// not know the kind. What is proven of an object holds only while they
+// stay the same (pkg/seal).
+func (m *Merger) Types(gvk schema.GroupVersionKind) string {
+	for _, crd := range m.opts.CRDs {
+		if crd.Spec.Group == gvk.Group && crd.Spec.Names.Kind == gvk.Kind {
+			return "crd " + string(crd.UID) + "/" + crd.ResourceVersion
+		}
+	}
+	for _, b := range Builtins() {
+		if b.Scheme.Recognizes(gvk) {
+			return "builtin"
+		}
+	}
+	return ""
+}

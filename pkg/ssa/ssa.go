@@ -139,13 +139,6 @@ func (m *Merger) Unchanged(resource schema.GroupResource, live, planned *unstruc
 	return e.merge(live, applied, manager).Verdict == Unchanged
 }
 
-// Mutated reports whether admission may change an object of resource and
-// kind gk as it is written (built-in admission of Pods, a mutating
-// webhook): writing it again may then change it again.
-func (m *Merger) Mutated(resource schema.GroupResource, gk schema.GroupKind) bool {
-	return gk == podKind || m.opts.Admission.Mutates(resource) != ""
-}
-
 // prepare checks what the merge cannot decide and returns the kind's
 // field manager and planned as the server decodes it (from JSON: a float
 // 1.0 arrives as the integer 1), or why the merge is in doubt.

@@ -1,0 +1,83 @@
+package apply
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"kcloud.dev/kcloud/pkg/change"
+	"kcloud.dev/kcloud/pkg/diff"
+	"kcloud.dev/kcloud/pkg/kube"
+	"kcloud.dev/kcloud/pkg/render"
+	"kcloud.dev/kcloud/pkg/seal"
+)
+
+// seal stores the seals of a stack the writer wrote: what it sent at the
+// states the server answered with, what it kept at the states the diff
+// found them in; the seals of what the stack no longer renders are
+// dropped. Not of an object admission may change as it is written
+// (writing it again may change it again) or whose types the merge does
+// not know, nor on a dry run; a seal that cannot be stored only costs the
+// next run its shortcut.
+func (r *runner) seal(ctx context.Context, s render.Stack, changes []diff.Change) {
+	if r.opts.Seals == nil || r.opts.Merger == nil || r.opts.DryRun {
+		return
+	}
+	had := r.opts.Seals.Load(s.Name)
+	kept := make(map[change.Ref]string, len(changes))
+	for _, ch := range changes {
+		if ch.Action == change.Unchanged && ch.Conflict == change.NoConflict {
+			kept[ch.Ref] = ch.State
+		}
+	}
+	types := map[schema.GroupVersionKind]string{} // "": not sealed
+	for _, o := range s.Objects {
+		gvk := o.GroupVersionKind()
+		if _, ok := types[gvk]; ok {
+			continue
+		}
+		if m, err := r.c.Mapping(gvk); err == nil && !r.opts.Merger.Mutated(m.Resource.GroupResource(), gvk.GroupKind()) {
+			types[gvk] = r.opts.Merger.Types(gvk)
+		} else {
+			types[gvk] = ""
+		}
+	}
+	keys := make([]string, len(s.Objects))
+	entries := make([]seal.Entry, len(s.Objects))
+	kube.Parallel(ctx, r.opts.Workers, len(s.Objects), func(i int) {
+		o := s.Objects[i]
+		ref := r.refOf(o)
+		keys[i] = seal.Key(ref)
+		state := kept[ref]
+		if v, ok := r.written.Load(ref); ok {
+			state = v.(string)
+		} else if e, ok := had[keys[i]]; ok {
+			entries[i] = e // not written: its seal is as true as it was
+		}
+		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured, types[o.GroupVersionKind()])
+		if state != "" && plan != "" && err == nil {
+			entries[i] = seal.Entry{Plan: plan, State: state}
+		}
+	})
+	out := make(seal.Seals, len(keys))
+	for i, e := range entries {
+		if e.Plan != "" {
+			out[keys[i]] = e
+		}
+	}
+	_ = r.opts.Seals.Store(s.Name, out)
+}
+
+// refOf is the ref of a planned object as the server names it: a
+// namespaced object that names no namespace is in "default".
+func (r *runner) refOf(o render.Object) change.Ref {
+	ref := change.RefOf(o.Unstructured)
+	if ref.Namespace == "" {
+		if m, err := r.c.Mapping(o.GroupVersionKind()); err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
+			ref.Namespace = metav1.NamespaceDefault
+		}
+	}
+	return ref
+}
