@@ -18,6 +18,18 @@ func TestParseManifestDocuments(t *testing.T) {
 		objects   []string // kind/name at file:line:col
 		diags     []string
 	}{{
+		// Old Mac line ends: a bare "\r" breaks lines as "\n" does, in the
+		// objects and in the positions (CUE's decoder once panicked on it).
+		name:    "carriage returns alone",
+		src:     "apiVersion: v1\rkind: ConfigMap\rmetadata: {name: one}\r---\rapiVersion: v1\rkind: ConfigMap\rmetadata: {name: Two}\r",
+		objects: []string{"ConfigMap/one at m.yaml:1:1", "ConfigMap/Two at m.yaml:5:1"},
+		diags:   []string{`m.yaml:7:18: metadata.name "Two" is not a valid name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
+	}, {
+		// A line break the decoder does not count is an error, not a crash.
+		name:  "line separator",
+		src:   "apiVersion: v1\u2028kind: ConfigMap\u2028metadata: {name: \"003\"}\n",
+		diags: []string{`m.yaml:1:1: invalid YAML: the YAML decoder failed on this file (runtime error: index out of range [2] with length 2); a line break other than \n, \r\n or \r (U+0085, U+2028, U+2029) does this`},
+	}, {
 		name: "list expanded",
 		src: `apiVersion: v1
 kind: List

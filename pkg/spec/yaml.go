@@ -41,10 +41,10 @@ func parseYAML(file string, src []byte) ([]document, Diagnostics) {
 		diags.errorf(at, "%s", why)
 		return nil, diags
 	}
-	dec := yaml.NewDecoder(file, bytes.NewReader(src))
+	dec := yaml.NewDecoder(file, bytes.NewReader(bareCRs(src)))
 	budget := newSyntaxBudget()
 	for {
-		expr, err := dec.Extract()
+		expr, err := extract(dec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -75,6 +75,38 @@ func parseYAML(file string, src []byte) ([]document, Diagnostics) {
 		docs = append(docs, doc)
 	}
 	return docs, diags
+}
+
+// bareCRs is src with each "\r" not followed by "\n" (an old Mac line
+// end) made "\n". The YAML scanner breaks lines at both; CUE's decoder
+// finds lines by "\n" only, and panicked on a bare "\r" (cuelang.org/go
+// v0.17.1 internal/encoding/yaml, yamlOffset:
+// https://github.com/cue-lang/cue/blob/v0.17.1/internal/encoding/yaml/decode.go).
+// One byte for one keeps every offset, and means the same to YAML, which
+// reads any line break in a scalar as "\n".
+func bareCRs(src []byte) []byte {
+	if !bytes.Contains(src, []byte("\r")) {
+		return src
+	}
+	out := bytes.Clone(src)
+	for i, b := range out {
+		if b == '\r' && (i+1 == len(out) || out[i+1] != '\n') {
+			out[i] = '\n'
+		}
+	}
+	return out
+}
+
+// extract is dec.Extract with a panic of the decoder turned into an error
+// (line breaks it does not count, such as U+2028, are still possible): a
+// spec file is input, never a crash.
+func extract(dec *yaml.Decoder) (expr ast.Expr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			expr, err = nil, fmt.Errorf("the YAML decoder failed on this file (%v); a line break other than \\n, \\r\\n or \\r (U+0085, U+2028, U+2029) does this", r)
+		}
+	}()
+	return dec.Extract()
 }
 
 func isNull(e ast.Expr) bool {
