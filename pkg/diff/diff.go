@@ -198,7 +198,7 @@ func (d *differ) run(ctx context.Context, stacks []render.Stack, orphans bool) (
 		}
 		res.Inventories[s.Name] = Inventory{Objects: ids, Found: found}
 		prunes[i] = d.prunes(ctx, s.Name, unrendered(ids, s))
-		d.reseal(s, changes[i], seals[i])
+		d.reseal(ctx, s, changes[i], seals[i])
 	}
 	var orphaned []Change
 	if orphans {

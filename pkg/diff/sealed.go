@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,35 +53,23 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 	if len(sg.had) == 0 {
 		return sg
 	}
-	sg.plans = make([]string, len(s.Objects))
+	var kinds map[schema.GroupVersionKind]*sealKind
+	sg.plans, kinds = d.digests(ctx, s)
 	sg.changes = make([]Change, len(s.Objects))
-	// The digests on every worker; what is known of each kind, once.
-	kinds := map[schema.GroupVersionKind]*sealKind{}
-	for _, o := range s.Objects {
-		if gvk := o.GroupVersionKind(); kinds[gvk] == nil {
-			kinds[gvk] = d.sealKind(gvk)
-		}
-	}
 	at := make([]readPlace, len(s.Objects))
-	kube.Parallel(ctx, d.opts.Workers, len(s.Objects), func(j int) {
-		o := s.Objects[j]
+	for j, o := range s.Objects {
+		if sg.plans[j] == "" {
+			continue
+		}
 		gvk := o.GroupVersionKind()
 		k := kinds[gvk]
-		if k.types == "" {
-			return
-		}
-		plan, err := d.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
-		if err != nil || plan == "" {
-			return
-		}
-		sg.plans[j] = plan
 		ref := change.RefOf(o.Unstructured)
 		ref.Namespace = namespaceOf(k.mapping, o.Unstructured)
-		if e, ok := sg.had[seal.Key(ref)]; ok && e.Plan == plan {
+		if e, ok := sg.had[seal.Key(ref)]; ok && e.Plan == sg.plans[j] {
 			sg.changes[j] = Change{Stack: s.Name, Ref: ref, Version: gvk.Version, Component: o.Component, State: e.State}
 			at[j] = readPlace{k.mapping.Resource, ref.Namespace}
 		}
-	})
+	}
 	places := map[readPlace][]int{}
 	for j, ch := range sg.changes {
 		if ch.State != "" {
@@ -102,6 +91,26 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 		}
 	}
 	return sg
+}
+
+// digests are the digests of a stack's objects (seal.Memo.Plan), made on
+// every worker, with what is known of each kind; "" where an object is not
+// sealed.
+func (d *differ) digests(ctx context.Context, s render.Stack) ([]string, map[schema.GroupVersionKind]*sealKind) {
+	kinds := map[schema.GroupVersionKind]*sealKind{}
+	for _, o := range s.Objects {
+		if gvk := o.GroupVersionKind(); kinds[gvk] == nil {
+			kinds[gvk] = d.sealKind(gvk)
+		}
+	}
+	plans := make([]string, len(s.Objects))
+	kube.Parallel(ctx, d.opts.Workers, len(s.Objects), func(j int) {
+		o := s.Objects[j]
+		if k := kinds[o.GroupVersionKind()]; k.types != "" {
+			plans[j], _ = d.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
+		}
+	})
+	return plans, kinds
 }
 
 // sealKind is what sealing needs to know of a kind.
@@ -166,9 +175,12 @@ func (d *differ) states(ctx context.Context, p readPlace, names []string) (map[s
 // bring back); one the stack no longer renders loses its. A diff computed
 // on the client (read-only) seals nothing: the server's admission is not
 // in it.
-func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
+func (d *differ) reseal(ctx context.Context, s render.Stack, changes []Change, sg sealing) {
 	if d.opts.Seals == nil || d.readOnly.Load() {
 		return
+	}
+	if sg.plans == nil && slices.ContainsFunc(changes, func(ch Change) bool { return ch.State != "" }) {
+		sg.plans, _ = d.digests(ctx, s)
 	}
 	out := make(seal.Seals, len(changes))
 	for j, ch := range changes {
@@ -179,13 +191,7 @@ func (d *differ) reseal(s render.Stack, changes []Change, sg sealing) {
 		if ch.Action != change.Unchanged || ch.State == "" || ch.Conflict != change.NoConflict || ch.Reattach {
 			continue
 		}
-		var plan string
-		if sg.plans != nil {
-			plan = sg.plans[j]
-		} else if k := d.sealKind(s.Objects[j].GroupVersionKind()); k.types != "" {
-			plan, _ = d.opts.Seals.Plan(s.Name, s.Objects[j].Unstructured, k.types)
-		}
-		if plan != "" {
+		if plan := sg.plans[j]; plan != "" {
 			out[key] = seal.Entry{Plan: plan, State: ch.State}
 		}
 	}
