@@ -32,23 +32,29 @@ func (r *runner) seal(ctx context.Context, s render.Stack, changes []diff.Change
 			kept[ch.Ref] = ch.State
 		}
 	}
-	types := map[schema.GroupVersionKind]string{} // "": not sealed
+	// Each kind's mapping and types once: "" types, not sealed.
+	type kind struct {
+		mapping *meta.RESTMapping
+		types   string
+	}
+	kinds := map[schema.GroupVersionKind]kind{}
 	for _, o := range s.Objects {
 		gvk := o.GroupVersionKind()
-		if _, ok := types[gvk]; ok {
+		if _, ok := kinds[gvk]; ok {
 			continue
 		}
-		if m, err := r.c.Mapping(gvk); err == nil && !r.opts.Merger.Mutated(m.Resource.GroupResource(), gvk.GroupKind()) {
-			types[gvk] = r.opts.Merger.Types(gvk)
-		} else {
-			types[gvk] = ""
+		var k kind
+		if m, err := r.c.Mapping(gvk); err == nil {
+			k = kind{mapping: m, types: r.opts.Merger.Types(m.Resource.GroupResource(), gvk)}
 		}
+		kinds[gvk] = k
 	}
 	keys := make([]string, len(s.Objects))
 	entries := make([]seal.Entry, len(s.Objects))
 	kube.Parallel(ctx, r.opts.Workers, len(s.Objects), func(i int) {
 		o := s.Objects[i]
-		ref := r.refOf(o)
+		k := kinds[o.GroupVersionKind()]
+		ref := serverRef(o, k.mapping)
 		keys[i] = seal.Key(ref)
 		state := kept[ref]
 		if v, ok := r.written.Load(ref); ok {
@@ -56,7 +62,7 @@ func (r *runner) seal(ctx context.Context, s render.Stack, changes []diff.Change
 		} else if e, ok := had[keys[i]]; ok {
 			entries[i] = e // not written: its seal is as true as it was
 		}
-		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured, types[o.GroupVersionKind()])
+		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
 		if state != "" && plan != "" && err == nil {
 			entries[i] = seal.Entry{Plan: plan, State: state}
 		}
@@ -70,14 +76,13 @@ func (r *runner) seal(ctx context.Context, s render.Stack, changes []diff.Change
 	_ = r.opts.Seals.Store(s.Name, out)
 }
 
-// refOf is the ref of a planned object as the server names it: a
-// namespaced object that names no namespace is in "default".
-func (r *runner) refOf(o render.Object) change.Ref {
+// serverRef is the ref of a planned object as the server names it: a
+// namespaced object (m, when known) that names no namespace is in
+// "default".
+func serverRef(o render.Object, m *meta.RESTMapping) change.Ref {
 	ref := change.RefOf(o.Unstructured)
-	if ref.Namespace == "" {
-		if m, err := r.c.Mapping(o.GroupVersionKind()); err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
-			ref.Namespace = metav1.NamespaceDefault
-		}
+	if ref.Namespace == "" && m != nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ref.Namespace = metav1.NamespaceDefault
 	}
 	return ref
 }

@@ -97,10 +97,7 @@ func (r *runner) items(s render.Stack, changes []diff.Change) (items []item, kee
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s%s: %w", at(o), change.RefOf(o.Unstructured), err)
 		}
-		ref := change.RefOf(o.Unstructured)
-		if ref.Namespace == "" && m.Scope.Name() == meta.RESTScopeNameNamespace {
-			ref.Namespace = metav1.NamespaceDefault
-		}
+		ref := serverRef(o, m)
 		ch, ok := planned[ref]
 		switch {
 		case !ok:

@@ -128,11 +128,7 @@ func (d *differ) sealKind(gvk schema.GroupVersionKind) *sealKind {
 	if err != nil {
 		return &sealKind{}
 	}
-	k := &sealKind{mapping: m}
-	if !d.opts.Merger.Mutated(m.Resource.GroupResource(), gvk.GroupKind()) {
-		k.types = d.opts.Merger.Types(gvk)
-	}
-	return k
+	return &sealKind{mapping: m, types: d.opts.Merger.Types(m.Resource.GroupResource(), gvk)}
 }
 
 // holds returns the change of object j when its seal holds.

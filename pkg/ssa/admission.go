@@ -131,10 +131,3 @@ func matches(r admissionv1.RuleWithOperations, resource schema.GroupResource) bo
 		return (main == "*" || main == resource.Resource) && (sub == "" || sub == "*")
 	})
 }
-
-// Mutated reports whether admission may change an object of resource and
-// kind gk as it is written (built-in admission of Pods, a mutating
-// webhook): writing it again may then change it again.
-func (m *Merger) Mutated(resource schema.GroupResource, gk schema.GroupKind) bool {
-	return gk == podKind || m.opts.Admission.Mutates(resource) != ""
-}

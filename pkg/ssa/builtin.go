@@ -37,12 +37,17 @@ func Prepare() { go builtins() }
 // Each parses its schema on first use only.
 func Builtins() []Builtin { return builtins() }
 
-// Types names the types the server applies objects of gvk with: its
-// built-in types, or the CRD as the Merger read it (UID and
-// resourceVersion, which change with its schema); "" when the Merger does
-// not know the kind. What is proven of an object holds only while they
-// stay the same (pkg/seal).
-func (m *Merger) Types(gvk schema.GroupVersionKind) string {
+// Types names the types the server applies objects of gvk (of resource)
+// with: its built-in types, or the CRD as the Merger read it (UID and
+// resourceVersion, which change with its schema). What is proven of an
+// object holds only while they stay the same (pkg/seal). "" when the
+// Merger does not know the kind, or when admission may change an object of
+// it as it is written (built-in admission of Pods, a mutating webhook):
+// writing it again may then change it again, whatever was proven.
+func (m *Merger) Types(resource schema.GroupResource, gvk schema.GroupVersionKind) string {
+	if gvk.GroupKind() == podKind || m.opts.Admission.Mutates(resource) != "" {
+		return ""
+	}
 	for _, crd := range m.opts.CRDs {
 		if crd.Spec.Group == gvk.Group && crd.Spec.Names.Kind == gvk.Kind {
 			return "crd " + string(crd.UID) + "/" + crd.ResourceVersion
