@@ -14,6 +14,7 @@
 //   - diff.go: the diff command
 //   - docs.go: the docs command (the SSOT tables as Markdown)
 //   - flags.go: -o as a flag type that refuses bad values at parse time; liveLines, the one rule for live lines
+//   - gcpace.go: paceGC, the collector paced to a heap budget (main's first step)
 //   - guard.go: the wrong-cluster guard, a step each command takes on its session
 //   - help.go: the usage template (examples last) and the examples of cobra's help and completion commands
 //   - identities.go: the identities command

@@ -37,7 +37,10 @@ func BenchmarkRender1000(b *testing.B) {
 	benchVet(b, dir, "render")
 }
 
+// benchVet runs verb as the binary does, its collector paced by paceGC
+// (main's first step).
 func benchVet(b *testing.B, dir, verb string) {
+	defer paceGC()()
 	b.ReportAllocs()
 	before := cpuTime(b)
 	for b.Loop() {
