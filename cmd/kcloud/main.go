@@ -1,6 +1,8 @@
 package main
 
 import (
+	_ "kcloud.dev/kcloud/cmd/kcloud/internal/noi18n"
+
 	"context"
 	"fmt"
 	"os"
