@@ -81,8 +81,11 @@ func Diff(w io.Writer, res *diff.Result, opts DiffOptions) error {
 func diffJSON(w io.Writer, res *diff.Result, withDiff bool) error {
 	var texts []string
 	if withDiff {
-		var err error
-		if texts, err = changeTexts(res.Changes); err != nil {
+		err := inChunks(res.Changes, diffTextChunk, diff.Change.Text, func(_ []diff.Change, t []string) error {
+			texts = append(texts, t...)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -120,14 +123,8 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 		}
 		return code + s + reset
 	}
-	changes := byComponent(res.Changes)
 	group := ""
-	for start := 0; start < len(changes); start += diffTextChunk {
-		chunk := changes[start:min(start+diffTextChunk, len(changes))]
-		texts, err := changeTexts(chunk)
-		if err != nil {
-			return err
-		}
+	err := inChunks(byComponent(res.Changes), diffTextChunk, diff.Change.Text, func(chunk []diff.Change, texts []string) error {
 		var b strings.Builder
 		for i, c := range chunk {
 			if g := c.Stack + "\x00" + c.Component; c.Component != "" && g != group {
@@ -148,9 +145,11 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 			// workflow command in a CI log.
 			out = CleanLines(out)
 		}
-		if _, err := io.WriteString(w, out); err != nil {
-			return err
-		}
+		_, err := io.WriteString(w, out)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STACK\tCREATE\tUPDATE\tDELETE\tDETACH\tUNCHANGED")
@@ -172,9 +171,6 @@ func diffText(w io.Writer, res *diff.Result, color bool) error {
 	return nil
 }
 
-// byComponent returns the changes that change something, grouped by
-// stack (in plan order) and component, in plan order within a group: what
-// a chart bump does reads as one block under its component.
 // writeDiffLines writes a unified diff's lines, painted by kind.
 func writeDiffLines(b *strings.Builder, text string, paint func(code, s string) string) {
 	for _, line := range strings.SplitAfter(text, "\n") {
@@ -202,21 +198,36 @@ func writeDiffLines(b *strings.Builder, text string, paint func(code, s string) 
 // changed objects holds one chunk's text, not all of it.
 const diffTextChunk = 256
 
-// changeTexts renders the unified diffs of changes, on every CPU.
-func changeTexts(changes []diff.Change) ([]string, error) {
-	texts := make([]string, len(changes))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, c := range changes {
-		g.Go(func() error {
-			var err error
-			texts[i], err = c.Text()
+// inChunks makes the text of each item on every CPU, a chunk of size
+// items at a time, and hands each chunk's texts to emit in order before
+// the next chunk is made: output in item order that holds one chunk's
+// text, never all of it.
+func inChunks[T any](items []T, size int, text func(T) (string, error), emit func(chunk []T, texts []string) error) error {
+	for start := 0; start < len(items); start += size {
+		chunk := items[start:min(start+size, len(items))]
+		texts := make([]string, len(chunk))
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for i, it := range chunk {
+			g.Go(func() error {
+				var err error
+				texts[i], err = text(it)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
 			return err
-		})
+		}
+		if err := emit(chunk, texts); err != nil {
+			return err
+		}
 	}
-	return texts, g.Wait()
+	return nil
 }
 
+// byComponent returns the changes that change something, grouped by
+// stack (in plan order) and component, in plan order within a group: what
+// a chart bump does reads as one block under its component.
 func byComponent(changes []diff.Change) []diff.Change {
 	stackAt := map[string]int{}
 	var out []diff.Change
