@@ -93,6 +93,13 @@ func TestFirstApplyRequests(t *testing.T) {
 			got.applies, got.dryRuns, got.inventory, got.other, want.applies)
 		t.Logf("writes:\n%s", strings.Join(c.writes, "\n"))
 	}
+	// Each stack's inventory is read by its name, never found by listing
+	// the inventory namespace's ConfigMaps whole (cli-utils' label
+	// strategy): right after the lock is written, that LIST waits for the
+	// API server's cache.
+	if n := slices.Index(c.full, testenv.VerbList+" /api/v1/namespaces/"+inventory.Namespace+"/configmaps"); n >= 0 {
+		t.Errorf("%s: the inventories were listed, not read by name", c.full[n])
+	}
 	// The environment's namespaces do not exist yet: nothing in them is
 	// read (the namespaces themselves are, once each).
 	for _, r := range c.reads {
