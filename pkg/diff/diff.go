@@ -276,7 +276,7 @@ func orphaned(changes []Change) []Change {
 // objects share a resource and namespace.
 func (d *differ) expect(o *unstructured.Unstructured) {
 	if m, err := d.c.Mapping(o.GroupVersionKind()); err == nil {
-		d.reader.Expect(m.Resource, namespaceOf(m, o))
+		d.reader.Expect(m.Resource, namespaceOf(m, o), o.GetName())
 	}
 }
 

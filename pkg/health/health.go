@@ -63,7 +63,7 @@ func (h *Checker) Check(ctx context.Context, ids []change.Ref) ([]Object, error)
 			return nil, fmt.Errorf("%s: %w", out[i].Ref, err)
 		}
 		mappings[i] = m
-		reader.Expect(m.Resource, id.Namespace)
+		reader.Expect(m.Resource, id.Namespace, id.Name)
 	}
 	var (
 		mu   sync.Mutex

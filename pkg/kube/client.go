@@ -65,7 +65,10 @@ type Clients struct {
 	Dynamic dynamic.Interface
 	Typed   kubernetes.Interface
 	// Metadata reads objects' metadata only (protobuf where served).
-	Metadata  metadata.Interface
+	Metadata metadata.Interface
+	// Raw is a REST client configured as Dynamic, for reading a LIST's
+	// body and decoding what is needed of it (Reader).
+	Raw       rest.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	// Mapper is reset when a plan creates CRDs.
 	Mapper meta.ResettableRESTMapper
@@ -149,6 +152,10 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 	if err != nil {
 		return nil, fmt.Errorf("metadata client for %s: %w", cfg.Host, err)
 	}
+	raw, err := rest.UnversionedRESTClientFor(dynamic.ConfigFor(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
 	getter := &clientGetter{cfg: cfg, disco: cached, mapper: mapper, loader: loader}
 	return &Clients{
 		Config:    cfg,
@@ -156,6 +163,7 @@ func newClients(cfg *rest.Config, loader clientcmd.ClientConfig, opts Options) (
 		Dynamic:   dyn,
 		Typed:     typed,
 		Metadata:  md,
+		Raw:       raw,
 		Discovery: cached,
 		Mapper:    mapper,
 		Factory:   cmdutil.NewFactory(getter),

@@ -10,6 +10,7 @@
 //
 //   - client.go: Options, Clients, the REST config and the write gate
 //   - kinds.go: UnservedError: a kind the cluster does not serve, in words
+//   - listdecode.go: listItems, a LIST's JSON read as a stream, only the items wanted decoded
 //   - live.go: Reader: live objects with one LIST per kind and namespace
 //   - log.go: client-go's logging and warnings into zerolog
 //   - retry.go: the retrying transport

@@ -37,14 +37,18 @@ type listEntry struct {
 	namespace string
 	at        int // in Reader.order
 	expected  int
-	once      sync.Once
-	err       error
+	// names are the objects Expect named: a LIST decodes only them.
+	names map[string]bool
+	once  sync.Once
+	err   error
 	// led is set once the entry has started its successor's LIST.
 	led atomic.Bool
 
 	mu    sync.Mutex
 	items map[string]*unstructured.Unstructured
 	taken map[string]bool
+	// passed are the listed objects not decoded (not named to Expect).
+	passed map[string]bool
 }
 
 // NewReader returns a Reader over c.
@@ -67,15 +71,17 @@ func (r *Reader) entry(gvr schema.GroupVersionResource, namespace string) *listE
 	return e
 }
 
-// Expect announces that an object of gvr in namespace will be read.
-func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace string) {
+// Expect announces that the object name of gvr in namespace will be read.
+func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace, name string) {
 	r.mu.Lock()
 	e := r.entry(gvr, namespace)
 	if e.at < 0 {
 		e.at = len(r.order)
 		r.order = append(r.order, e)
+		e.names = map[string]bool{}
 	}
 	e.expected++
+	e.names[name] = true
 	r.mu.Unlock()
 }
 
@@ -139,7 +145,7 @@ func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, names
 		if e.err == nil {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			if !e.taken[name] {
+			if !e.taken[name] && !e.passed[name] {
 				obj := e.items[name]
 				if take {
 					delete(e.items, name)
@@ -147,7 +153,8 @@ func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, names
 				}
 				return obj, nil
 			}
-			// Taken before: the list no longer holds it.
+			// Taken before, or listed but not decoded (never named to
+			// Expect): the list does not hold it.
 		}
 		// Not allowed to list, say: get it instead.
 	}
@@ -158,22 +165,33 @@ func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, names
 	return obj, err
 }
 
-// list reads e's objects, once.
+// list reads e's objects, once: those named to Expect are decoded, the
+// others only passed over.
 func (r *Reader) list(ctx context.Context, e *listEntry) {
 	e.once.Do(func() {
-		list, err := r.c.Dynamic.Resource(e.gvr).Namespace(e.namespace).List(ctx, metav1.ListOptions{})
+		body, err := r.c.Raw.Get().AbsPath(resourcePath(e.gvr, e.namespace)...).Stream(ctx)
 		if err != nil {
 			e.err = err
 			return
 		}
-		// Each object on its own, not pointing into the list: one
-		// taken and dropped is then garbage.
-		e.items = make(map[string]*unstructured.Unstructured, len(list.Items))
+		defer body.Close()
+		e.items, e.passed, e.err = listItems(body, func(name string) bool { return e.names[name] })
 		e.taken = map[string]bool{}
-		for _, item := range list.Items {
-			e.items[item.GetName()] = &unstructured.Unstructured{Object: item.Object}
-		}
 	})
+}
+
+// resourcePath is the URL path of a resource's objects in a namespace
+// ("" for all namespaces, or a cluster-scoped resource).
+func resourcePath(gvr schema.GroupVersionResource, namespace string) []string {
+	p := []string{"/api"}
+	if gvr.Group != "" {
+		p = []string{"/apis", gvr.Group}
+	}
+	p = append(p, gvr.Version)
+	if namespace != "" {
+		p = append(p, "namespaces", namespace)
+	}
+	return append(p, gvr.Resource)
 }
 
 // Parallel runs f(0…n-1) on at most workers goroutines, stopping early

@@ -20,7 +20,8 @@ import (
 // namespace, enough to be listed: Get serves an object from the list as
 // often as asked; Take serves it from the list once, and a second Take asks
 // the server (GET) and still finds it; an object that does not exist is
-// nil either way, without a GET.
+// nil either way, without a GET; one the list holds but nobody announced
+// (not decoded) is read with a GET.
 func TestReaderTakeHandsAListedObjectOutOnce(t *testing.T) {
 	ctx := context.Background()
 	p, c := proxied(t)
@@ -36,7 +37,13 @@ func TestReaderTakeHandsAListedObjectOutOnce(t *testing.T) {
 		if _, err := c.Typed.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		r.Expect(gvr, ns)
+		r.Expect(gvr, ns, name)
+	}
+	// One more in the namespace, never announced: listed, not decoded,
+	// read with a GET when asked for.
+	extra := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "extra", Namespace: ns}, Data: map[string]string{"i": "x"}}
+	if _, err := c.Typed.CoreV1().ConfigMaps(ns).Create(ctx, extra, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 	p.Reset()
 	read := func(take bool, name string) (data string, found bool) {
@@ -67,6 +74,7 @@ func TestReaderTakeHandsAListedObjectOutOnce(t *testing.T) {
 		{take: false, name: "cm-1", data: "1", found: true, lists: 1, gets: 2},
 		{take: true, name: "cm-2", data: "2", found: true, lists: 1, gets: 2},
 		{take: true, name: "absent", found: false, lists: 1, gets: 2},
+		{take: false, name: "extra", data: "x", found: true, lists: 1, gets: 3},
 	} {
 		data, found := read(step.take, step.name)
 		if data != step.data || found != step.found {
@@ -99,8 +107,8 @@ func TestReaderReadsOneListAhead(t *testing.T) {
 	}{{res("configmaps"), ns}, {res("configmaps"), skipped}, {res("secrets"), ns}, {res("serviceaccounts"), ns}, {res("services"), ns}}
 	r := kube.NewReader(c)
 	for _, e := range order {
-		for range kube.ListThreshold {
-			r.Expect(e.gvr, e.ns)
+		for i := range kube.ListThreshold {
+			r.Expect(e.gvr, e.ns, fmt.Sprint("o-", i))
 		}
 	}
 	p.Reset()
