@@ -5,11 +5,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"kcloud.dev/kcloud/pkg/change"
 	"kcloud.dev/kcloud/pkg/diff"
-	"kcloud.dev/kcloud/pkg/kube"
 	"kcloud.dev/kcloud/pkg/render"
 	"kcloud.dev/kcloud/pkg/seal"
 )
@@ -32,45 +30,19 @@ func (r *runner) seal(ctx context.Context, s render.Stack, changes []diff.Change
 			kept[ch.Ref] = ch.State
 		}
 	}
-	// Each kind's mapping and types once: "" types, not sealed.
-	type kind struct {
-		mapping *meta.RESTMapping
-		types   string
-	}
-	kinds := map[schema.GroupVersionKind]kind{}
-	for _, o := range s.Objects {
-		gvk := o.GroupVersionKind()
-		if _, ok := kinds[gvk]; ok {
-			continue
-		}
-		var k kind
-		if m, err := r.c.Mapping(gvk); err == nil {
-			k = kind{mapping: m, types: r.opts.Merger.Types(m.Resource.GroupResource(), gvk)}
-		}
-		kinds[gvk] = k
-	}
-	keys := make([]string, len(s.Objects))
-	entries := make([]seal.Entry, len(s.Objects))
-	kube.Parallel(ctx, r.opts.Workers, len(s.Objects), func(i int) {
-		o := s.Objects[i]
-		k := kinds[o.GroupVersionKind()]
-		ref := serverRef(o, k.mapping)
-		keys[i] = seal.Key(ref)
+	plans, mappings := diff.Digests(ctx, r.c, s, r.opts.diff())
+	out := make(seal.Seals, len(s.Objects))
+	for i, o := range s.Objects {
+		ref := serverRef(o, mappings[o.GroupVersionKind()])
+		key := seal.Key(ref)
 		state := kept[ref]
 		if v, ok := r.written.Load(ref); ok {
 			state = v.(string)
-		} else if e, ok := had[keys[i]]; ok {
-			entries[i] = e // not written: its seal is as true as it was
+		} else if e, ok := had[key]; ok {
+			out[key] = e // not written: its seal is as true as it was
 		}
-		plan, err := r.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
-		if state != "" && plan != "" && err == nil {
-			entries[i] = seal.Entry{Plan: plan, State: state}
-		}
-	})
-	out := make(seal.Seals, len(keys))
-	for i, e := range entries {
-		if e.Plan != "" {
-			out[keys[i]] = e
+		if state != "" && plans[i] != "" {
+			out[key] = seal.Entry{Plan: plans[i], State: state}
 		}
 	}
 	_ = r.opts.Seals.Store(s.Name, out)

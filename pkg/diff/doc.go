@@ -29,5 +29,5 @@
 //   - offline.go: Compare: two renders, offline (diff --against)
 //   - prune.go: the prune preview
 //   - result.go: Change, Inventory, Result: what Run returns
-//   - sealed.go: objects whose seal holds (metadata read only); sealing what the diff found unchanged
+//   - sealed.go: objects whose seal holds (metadata read only); Digests, the seal digests of a stack (the writer's too); sealing what the diff found unchanged
 package diff

@@ -53,8 +53,8 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 	if len(sg.had) == 0 {
 		return sg
 	}
-	var kinds map[schema.GroupVersionKind]*sealKind
-	sg.plans, kinds = d.digests(ctx, s)
+	var mappings map[schema.GroupVersionKind]*meta.RESTMapping
+	sg.plans, mappings = Digests(ctx, d.c, s, d.opts)
 	sg.changes = make([]Change, len(s.Objects))
 	at := make([]readPlace, len(s.Objects))
 	for j, o := range s.Objects {
@@ -62,12 +62,12 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 			continue
 		}
 		gvk := o.GroupVersionKind()
-		k := kinds[gvk]
+		m := mappings[gvk]
 		ref := change.RefOf(o.Unstructured)
-		ref.Namespace = namespaceOf(k.mapping, o.Unstructured)
+		ref.Namespace = namespaceOf(m, o.Unstructured)
 		if e, ok := sg.had[seal.Key(ref)]; ok && e.Plan == sg.plans[j] {
 			sg.changes[j] = Change{Stack: s.Name, Ref: ref, Version: gvk.Version, Component: o.Component, State: e.State}
-			at[j] = readPlace{k.mapping.Resource, ref.Namespace}
+			at[j] = readPlace{m.Resource, ref.Namespace}
 		}
 	}
 	places := map[readPlace][]int{}
@@ -93,42 +93,46 @@ func (d *differ) sealStack(ctx context.Context, s render.Stack) sealing {
 	return sg
 }
 
-// digests are the digests of a stack's objects (seal.Memo.Plan), made on
-// every worker, with what is known of each kind; "" where an object is not
-// sealed.
-func (d *differ) digests(ctx context.Context, s render.Stack) ([]string, map[schema.GroupVersionKind]*sealKind) {
-	kinds := map[schema.GroupVersionKind]*sealKind{}
+// Digests are the seal digests (seal.Memo.Plan) of a stack's objects,
+// made on every worker, each kind's mapping and types looked up once: ""
+// where an object is not sealed (no seals, or its kind's types are
+// unknown, or admission may change it as it is written: ssa.Merger.Types;
+// a seal made before a mutating webhook came would hide what it does).
+// mappings holds each kind's mapping, nil where the cluster serves none.
+// A diff compares the digests with the seals it had; the writer seals
+// what it wrote with them.
+func Digests(ctx context.Context, c *kube.Clients, s render.Stack, opts Options) (plans []string, mappings map[schema.GroupVersionKind]*meta.RESTMapping) {
+	mappings = map[schema.GroupVersionKind]*meta.RESTMapping{}
+	types := map[schema.GroupVersionKind]string{}
 	for _, o := range s.Objects {
-		if gvk := o.GroupVersionKind(); kinds[gvk] == nil {
-			kinds[gvk] = d.sealKind(gvk)
+		gvk := o.GroupVersionKind()
+		if _, ok := mappings[gvk]; ok {
+			continue
+		}
+		m, err := c.Mapping(gvk)
+		if err != nil {
+			m = nil
+		}
+		mappings[gvk] = m
+		if m != nil && opts.Merger != nil {
+			types[gvk] = opts.Merger.Types(m.Resource.GroupResource(), gvk)
 		}
 	}
-	plans := make([]string, len(s.Objects))
-	kube.Parallel(ctx, d.opts.Workers, len(s.Objects), func(j int) {
+	plans = make([]string, len(s.Objects))
+	if opts.Seals == nil {
+		return plans, mappings
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = kube.DefaultWorkers
+	}
+	kube.Parallel(ctx, workers, len(s.Objects), func(j int) {
 		o := s.Objects[j]
-		if k := kinds[o.GroupVersionKind()]; k.types != "" {
-			plans[j], _ = d.opts.Seals.Plan(s.Name, o.Unstructured, k.types)
+		if t := types[o.GroupVersionKind()]; t != "" {
+			plans[j], _ = opts.Seals.Plan(s.Name, o.Unstructured, t)
 		}
 	})
-	return plans, kinds
-}
-
-// sealKind is what sealing needs to know of a kind.
-type sealKind struct {
-	mapping *meta.RESTMapping
-	// types names the types the server applies the kind with
-	// (ssa.Merger.Types); "" when an object of the kind is not sealed: the
-	// types are unknown, or admission may change it as it is written (a
-	// seal made before a mutating webhook came would hide what it does).
-	types string
-}
-
-func (d *differ) sealKind(gvk schema.GroupVersionKind) *sealKind {
-	m, err := d.c.Mapping(gvk)
-	if err != nil {
-		return &sealKind{}
-	}
-	return &sealKind{mapping: m, types: d.opts.Merger.Types(m.Resource.GroupResource(), gvk)}
+	return plans, mappings
 }
 
 // holds returns the change of object j when its seal holds.
@@ -176,7 +180,7 @@ func (d *differ) reseal(ctx context.Context, s render.Stack, changes []Change, s
 		return
 	}
 	if sg.plans == nil && slices.ContainsFunc(changes, func(ch Change) bool { return ch.State != "" }) {
-		sg.plans, _ = d.digests(ctx, s)
+		sg.plans, _ = Digests(ctx, d.c, s, d.opts)
 	}
 	out := make(seal.Seals, len(changes))
 	for j, ch := range changes {
