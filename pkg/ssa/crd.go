@@ -8,7 +8,6 @@ import (
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/kube-openapi/pkg/schemaconv"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
@@ -116,16 +115,4 @@ func (c *crdConverter) TypedToObject(v *typed.TypedValue) (runtime.Object, error
 		return nil, fmt.Errorf("custom resource is not a mapping")
 	}
 	return &unstructured.Unstructured{Object: m}, nil
-}
-
-// builtinSchema is client-go's whole built-in schema, read from the type
-// of a ConfigMap.
-func builtinSchema(b Builtin) (*smdschema.Schema, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
-	tv, err := b.Types.ObjectToTyped(u)
-	if err != nil {
-		return nil, err
-	}
-	return tv.Schema(), nil
 }

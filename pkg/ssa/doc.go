@@ -8,7 +8,7 @@
 // # Files
 //
 //   - admission.go: mutating webhooks and policies that rule out a local verdict
-//   - builtin.go: the built-in kinds' types, built once; the types a kind is applied with (Types)
+//   - builtin.go: the built-in kinds' types, read once from types/ (client-go's and apiextensions-apiserver's schemas, parsed); the types a kind is applied with (Types)
 //   - convert.go: the object converter the field manager needs
 //   - crd.go: merge types of custom resources from their CRDs
 //   - fast.go: the fast proof: recorded fields hold the planned values; the cheap sign of a change that spares it

@@ -288,11 +288,7 @@ func (m *Merger) newManager(gvk schema.GroupVersionKind) managerEntry {
 	if i < 0 {
 		return managerEntry{err: fmt.Errorf("kind %s is neither built in nor defined by a CRD of the cluster: no merge types", gvk.GroupKind())}
 	}
-	builtin, err := builtinSchema(Builtins()[0])
-	if err != nil {
-		return managerEntry{err: err}
-	}
-	tc, err := newCRDConverter(m.opts.CRDs[i], gvk.Version, builtin)
+	tc, err := newCRDConverter(m.opts.CRDs[i], gvk.Version, Builtins()[0].Schema)
 	if err != nil {
 		return managerEntry{err: err}
 	}
