@@ -43,7 +43,7 @@ type Builtin struct {
 //go:embed types/*.gob
 var typesFS embed.FS
 
-// The gob files name the built-in schema's two files in types/.
+// The files in types/, one for each schema.
 const (
 	clientGoTypes      = "types/client-go.gob"
 	apiextensionsTypes = "types/apiextensions.gob"
