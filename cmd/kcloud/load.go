@@ -74,9 +74,6 @@ type session struct {
 // lookup asks are the only requests made before the plan is valid: nothing
 // of the specs reaches the cluster unless it is.
 func load(ctx context.Context, g *globals, dirs []string, o loadOptions) (*session, error) {
-	if o.render != nil {
-		ssa.Prepare() // the check and the merge need the built-in types
-	}
 	l := &loader{g: g, o: o, s: &session{}}
 	defer l.stopReading()
 	for _, step := range []func(context.Context, []string) error{l.readAhead, l.loadTree, l.renderPlan, l.connect, l.validate} {

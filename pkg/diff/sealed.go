@@ -122,11 +122,7 @@ func Digests(ctx context.Context, c *kube.Clients, s render.Stack, opts Options)
 	if opts.Seals == nil {
 		return plans, mappings
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = kube.DefaultWorkers
-	}
-	kube.Parallel(ctx, workers, len(s.Objects), func(j int) {
+	kube.Parallel(ctx, opts.Workers, len(s.Objects), func(j int) {
 		o := s.Objects[j]
 		if t := types[o.GroupVersionKind()]; t != "" {
 			plans[j], _ = opts.Seals.Plan(s.Name, o.Unstructured, t)

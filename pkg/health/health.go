@@ -35,11 +35,9 @@ type Checker struct {
 	workers int
 }
 
-// NewChecker reads what health depends on (the StorageClasses).
+// NewChecker reads what health depends on (the StorageClasses). workers
+// bounds Check's reads (kube.Parallel's default when not positive).
 func NewChecker(ctx context.Context, c *kube.Clients, workers int) (*Checker, error) {
-	if workers <= 0 {
-		workers = kube.DefaultWorkers
-	}
 	modes, err := readBindingModes(ctx, c.Typed)
 	if err != nil {
 		return nil, err

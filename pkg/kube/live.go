@@ -36,8 +36,8 @@ type listEntry struct {
 	gvr       schema.GroupVersionResource
 	namespace string
 	at        int // in Reader.order
-	expected  int
-	// names are the objects Expect named: a LIST decodes only them.
+	// names are the objects Expect named: whether to LIST at all
+	// (ListThreshold), and the only ones a LIST decodes.
 	names map[string]bool
 	once  sync.Once
 	err   error
@@ -80,7 +80,6 @@ func (r *Reader) Expect(gvr schema.GroupVersionResource, namespace, name string)
 		r.order = append(r.order, e)
 		e.names = map[string]bool{}
 	}
-	e.expected++
 	e.names[name] = true
 	r.mu.Unlock()
 }
@@ -113,7 +112,7 @@ func (r *Reader) lead(ctx context.Context, e *listEntry) {
 	}
 	r.ahead.Go(func() {
 		for _, n := range after {
-			if n.expected >= ListThreshold && !skip(n.namespace) {
+			if len(n.names) >= ListThreshold && !skip(n.namespace) {
 				r.list(ctx, n)
 				return
 			}
@@ -137,7 +136,7 @@ func (r *Reader) Take(ctx context.Context, gvr schema.GroupVersionResource, name
 func (r *Reader) get(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, take bool) (*unstructured.Unstructured, error) {
 	r.mu.Lock()
 	e := r.entry(gvr, namespace)
-	useList := e.expected >= ListThreshold
+	useList := len(e.names) >= ListThreshold
 	r.mu.Unlock()
 	if useList {
 		r.lead(ctx, e)
@@ -194,9 +193,12 @@ func resourcePath(gvr schema.GroupVersionResource, namespace string) []string {
 	return append(p, gvr.Resource)
 }
 
-// Parallel runs f(0…n-1) on at most workers goroutines, stopping early
-// when ctx is done.
+// Parallel runs f(0…n-1) on at most workers goroutines (DefaultWorkers
+// when workers is not positive), stopping early when ctx is done.
 func Parallel(ctx context.Context, workers, n int, f func(i int)) {
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
 	if workers > n {
 		workers = n
 	}

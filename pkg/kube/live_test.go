@@ -153,3 +153,24 @@ func TestReaderReadsOneListAhead(t *testing.T) {
 		t.Errorf("%d GET(s): every read was served from a list", n)
 	}
 }
+
+// TestParallelDefaultsItsWorkers: with no worker count, every index still
+// runs once (on DefaultWorkers goroutines); with none started, Parallel
+// would block on its first index.
+func TestParallelDefaultsItsWorkers(t *testing.T) {
+	var mu sync.Mutex
+	var ran []int
+	kube.Parallel(context.Background(), 0, 40, func(i int) {
+		mu.Lock()
+		ran = append(ran, i)
+		mu.Unlock()
+	})
+	slices.Sort(ran)
+	want := make([]int, 40)
+	for i := range want {
+		want[i] = i
+	}
+	if !slices.Equal(ran, want) {
+		t.Fatalf("ran %v, want 0…39 once each", ran)
+	}
+}

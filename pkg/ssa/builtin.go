@@ -83,11 +83,6 @@ func readTypes(file string) ([]smdschema.TypeDef, error) {
 	return types, err
 }
 
-// Prepare reads the built-in types in the background, for a process that
-// will check or merge objects: reading them then overlaps what the process
-// does first.
-func Prepare() { go builtins() }
-
 // Builtins are the built-in kinds and their types: client-go's for the
 // core API groups, apiextensions-apiserver's for CustomResourceDefinition.
 // They are read on first use only.
